@@ -1,0 +1,212 @@
+"""Activation functions: each keeps its forward and its derivative side by side.
+
+Every activation is a class of static methods (the original post passes the classes themselves):
+
+- ``activation(z)``: the function, returns a new array; never overflows.
+- ``prime(z)``: its derivative with respect to ``z``, element-wise (the post's name).
+- ``forward_(z)``: the function computed in place on ``z`` (the training hot path).
+- ``backprop_(a, delta)``: multiplies ``delta`` in place by f'(z), computed from the
+  *output* ``a = f(z)`` (as scikit-learn does), so the pre-activations need not be stored.
+
+``ACTIVATIONS`` maps the names a user picks (and the select boxes list) to the classes.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class Identity:
+    """f(z) = z."""
+
+    name = "identity"
+    init = "glorot"
+
+    @staticmethod
+    def activation(z):
+        return np.array(z, copy=True)
+
+    @staticmethod
+    def prime(z):
+        return np.ones_like(z)
+
+    @staticmethod
+    def forward_(z):
+        return z
+
+    @staticmethod
+    def backprop_(a, delta):
+        return delta
+
+
+class Relu:
+    """f(z) = max(z, 0)."""
+
+    name = "relu"
+    init = "he"
+
+    @staticmethod
+    def activation(z):
+        return np.maximum(z, 0)
+
+    @staticmethod
+    def prime(z):
+        return (np.asarray(z) > 0).astype(np.result_type(z, np.float32))
+
+    @staticmethod
+    def forward_(z):
+        return np.maximum(z, 0, out=z)
+
+    @staticmethod
+    def backprop_(a, delta):
+        # f'(z) is 1 where the output is positive: read it off the output.
+        return np.multiply(delta, a > 0, out=delta)
+
+
+class LeakyRelu:
+    """f(z) = z for z > 0, else 0.01 z."""
+
+    name = "leaky_relu"
+    init = "he"
+    slope = 0.01
+
+    @staticmethod
+    def activation(z):
+        return np.where(z > 0, z, LeakyRelu.slope * z)
+
+    @staticmethod
+    def prime(z):
+        return np.where(np.asarray(z) > 0, 1.0, LeakyRelu.slope).astype(np.result_type(z, np.float32))
+
+    @staticmethod
+    def forward_(z):
+        # max(z, 0.01 z) equals the leaky ReLU for a slope below 1.
+        return np.maximum(z, LeakyRelu.slope * z, out=z)
+
+    @staticmethod
+    def backprop_(a, delta):
+        # The sign of the output is the sign of z, so f'(z) is read off the output too.
+        return np.multiply(delta, np.where(a > 0, 1.0, LeakyRelu.slope).astype(delta.dtype), out=delta)
+
+
+class Tanh:
+    """f(z) = tanh(z)."""
+
+    name = "tanh"
+    init = "glorot"
+
+    @staticmethod
+    def activation(z):
+        return np.tanh(z)
+
+    @staticmethod
+    def prime(z):
+        t = np.tanh(z)
+        return 1.0 - t * t
+
+    @staticmethod
+    def forward_(z):
+        return np.tanh(z, out=z)
+
+    @staticmethod
+    def backprop_(a, delta):
+        delta *= 1.0 - a * a
+        return delta
+
+
+def _sigmoid(z, out=None):
+    """Logistic function without overflow: exp is only ever taken of -|z|."""
+    z = np.asarray(z)
+    if out is None:
+        out = np.empty_like(z, dtype=np.result_type(z, np.float32))
+    e = np.exp(-np.abs(z))
+    pos = z >= 0
+    # z >= 0: 1 / (1 + e);  z < 0: e / (1 + e).  Both have e in (0, 1].
+    np.divide(np.where(pos, 1.0, e), 1.0 + e, out=out)
+    return out
+
+
+class Sigmoid:
+    """f(z) = 1 / (1 + exp(-z)), the logistic function."""
+
+    name = "sigmoid"
+    init = "glorot"
+
+    @staticmethod
+    def activation(z):
+        return _sigmoid(z)
+
+    @staticmethod
+    def prime(z):
+        s = _sigmoid(z)
+        return s * (1.0 - s)
+
+    @staticmethod
+    def forward_(z):
+        return _sigmoid(z, out=z)
+
+    @staticmethod
+    def backprop_(a, delta):
+        delta *= a * (1.0 - a)
+        return delta
+
+
+class Softmax:
+    """f(z)_k = exp(z_k) / sum_j exp(z_j), over the last axis (an output activation only)."""
+
+    name = "softmax"
+    init = "glorot"
+
+    @staticmethod
+    def activation(z):
+        z = np.asarray(z)
+        return Softmax.forward_(np.array(z, dtype=np.result_type(z, np.float32), copy=True))
+
+    @staticmethod
+    def prime(z):
+        """The diagonal of the Jacobian, s (1 - s): what an element-wise rule would use."""
+        s = Softmax.activation(z)
+        return s * (1.0 - s)
+
+    @staticmethod
+    def forward_(z):
+        # Shifting by the row maximum keeps every exponent <= 0: no overflow.
+        z -= z.max(axis=-1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=-1, keepdims=True)
+        return z
+
+    @staticmethod
+    def backprop_(a, delta):
+        # Jacobian-vector product of softmax: a * (g - <g, a>) for each row.
+        delta -= (delta * a).sum(axis=-1, keepdims=True)
+        delta *= a
+        return delta
+
+
+# The post's name for the identity.
+NoActivation = Identity
+
+ACTIVATIONS: dict[str, type] = {
+    "relu": Relu,
+    "leaky_relu": LeakyRelu,
+    "tanh": Tanh,
+    "sigmoid": Sigmoid,
+    "identity": Identity,
+    "softmax": Softmax,
+}
+# scikit-learn's name for the sigmoid.
+ALIASES = {"logistic": "sigmoid"}
+HIDDEN_ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "identity")
+OUTPUT_ACTIVATIONS = ("softmax", "sigmoid", "identity", "tanh", "relu")
+
+
+def get_activation(spec) -> type:
+    """The activation class for a name ("relu", "logistic", ...) or a class given as is."""
+    if isinstance(spec, str):
+        key = ALIASES.get(spec.lower(), spec.lower())
+        if key not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {spec!r}; choose one of {sorted(ACTIVATIONS)}")
+        return ACTIVATIONS[key]
+    if isinstance(spec, type) and hasattr(spec, "activation") and hasattr(spec, "prime"):
+        return ACTIVATIONS.get(getattr(spec, "name", None), spec)
+    raise ValueError(f"not an activation: {spec!r}")

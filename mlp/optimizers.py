@@ -1,0 +1,110 @@
+"""Optimisers: each updates one flat parameter vector in place from one flat gradient vector.
+
+All layers' weights and biases live in one contiguous vector (see ``network.Network``), so a
+step is a handful of NumPy calls whatever the depth. The update rules are scikit-learn's
+(``sklearn/neural_network/_stochastic_optimizers.py``), so the same gradients give the same
+weights.
+
+``OPTIMIZERS`` maps the names a user picks to the classes.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class SGD:
+    """Plain stochastic gradient descent: p -= lr * g."""
+
+    name = "sgd"
+
+    def __init__(self, params, learning_rate=0.01, **_):
+        self.learning_rate = float(learning_rate)
+        self._tmp = np.empty_like(params)
+
+    def step(self, params, grads):
+        """One update of ``params`` in place."""
+        np.multiply(grads, -self.learning_rate, out=self._tmp)
+        params += self._tmp
+
+    def reset(self, index):
+        """Forget the state of the parameters at ``index`` (plain SGD keeps none)."""
+
+    def __repr__(self):
+        return f"SGD(learning_rate={self.learning_rate})"
+
+
+class Momentum(SGD):
+    """SGD with momentum: v = μ v - lr g; p += v (Nesterov: p += μ v - lr g)."""
+
+    name = "momentum"
+
+    def __init__(self, params, learning_rate=0.01, momentum=0.9, nesterov=False, **_):
+        super().__init__(params, learning_rate)
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+        self.velocity = np.zeros_like(params)
+
+    def step(self, params, grads):
+        v, tmp = self.velocity, self._tmp
+        np.multiply(grads, -self.learning_rate, out=tmp)
+        v *= self.momentum
+        v += tmp
+        if self.nesterov:
+            # Look ahead: the step is the new velocity carried one more time, plus the gradient step.
+            tmp += self.momentum * v
+            params += tmp
+        else:
+            params += v
+
+    def reset(self, index):
+        self.velocity[index] = 0
+
+    def __repr__(self):
+        return f"Momentum(learning_rate={self.learning_rate}, momentum={self.momentum}, nesterov={self.nesterov})"
+
+
+class Adam:
+    """Adam (Kingma & Ba, 2015) with scikit-learn's bias correction folded into the step size."""
+
+    name = "adam"
+
+    def __init__(self, params, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, **_):
+        self.learning_rate = float(learning_rate)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+        self.t = 0
+        self.m = np.zeros_like(params)
+        self.v = np.zeros_like(params)
+        self._tmp = np.empty_like(params)
+
+    def step(self, params, grads):
+        self.t += 1
+        b1, b2, m, v, tmp = self.beta_1, self.beta_2, self.m, self.v, self._tmp
+        m *= b1
+        m += (1 - b1) * grads
+        v *= b2
+        np.multiply(grads, grads, out=tmp)
+        tmp *= 1 - b2
+        v += tmp
+        lr = self.learning_rate * np.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
+        np.sqrt(v, out=tmp)
+        tmp += self.epsilon
+        np.divide(m, tmp, out=tmp)
+        tmp *= -lr
+        params += tmp
+
+    def reset(self, index):
+        self.m[index] = 0
+        self.v[index] = 0
+
+    def __repr__(self):
+        return f"Adam(learning_rate={self.learning_rate}, beta_1={self.beta_1}, beta_2={self.beta_2})"
+
+
+OPTIMIZERS: dict[str, type] = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+
+
+def make_optimizer(name: str, params, **hyper):
+    """An optimiser from the table for the flat parameter vector ``params``."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {sorted(OPTIMIZERS)}")
+    return OPTIMIZERS[name](params, **hyper)

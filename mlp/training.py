@@ -1,0 +1,318 @@
+"""Training as a stream: ``train(config, X, y)`` yields one ``EpochRecord`` per epoch.
+
+    run = train(TrainConfig(hidden_layer_sizes=(128,), epochs=30), X, y)
+    for record in run:            # stop iterating whenever you like
+        print(record.epoch, record.train_loss, record.val_accuracy)
+    run.model                     # the Network after the last finished epoch
+    run.status                    # "completed", "early_stopped", "diverged" or "stopped"
+
+Between two records the model always holds the weights of the last finished epoch, so a caller
+(the app's training thread) may stop at any point. A non-finite loss ends the run with
+``status == "diverged"`` and the weights of the last finite epoch. Nothing here prints.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .activations import ACTIVATIONS, ALIASES, HIDDEN_ACTIVATIONS
+from .losses import LOSSES, check_pair, get_loss, loss_value
+from .network import Backprop, Network
+from .optimizers import OPTIMIZERS, make_optimizer
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run: architecture, loss, optimiser, schedule, seed.
+
+    Parameter names follow scikit-learn's ``MLPClassifier`` where they overlap. ``activation``
+    is one name for all hidden layers or a tuple with one name per hidden layer. ``alpha`` is
+    the L2 strength scaled as scikit-learn scales it. ``input_scale`` multiplies the raw
+    inputs (1/16 maps ``load_digits``' 0..16 to 0..1). ``augment`` adds that many re-rendered
+    copies of each training digit (see ``mlp.augment``); 0 trains on the digits as they are.
+    """
+
+    hidden_layer_sizes: tuple = (128,)
+    activation: str | tuple = "relu"
+    output_activation: str = "softmax"
+    loss: str = "cross_entropy"
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    momentum: float = 0.9
+    nesterov: bool = False
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-8
+    alpha: float = 1e-4
+    epochs: int = 40
+    batch_size: int = 32
+    shuffle: bool = True
+    validation_fraction: float = 0.0
+    early_stopping: bool = False
+    n_iter_no_change: int = 10
+    tol: float = 1e-4
+    seed: int = 0
+    dtype: str = "float64"
+    input_scale: float = 1.0 / 16.0
+    augment: int = 0
+
+    def hidden_activations(self) -> tuple:
+        """One activation name per hidden layer."""
+        if isinstance(self.activation, str):
+            return (self.activation,) * len(self.hidden_layer_sizes)
+        return tuple(self.activation)
+
+    def validate(self) -> "TrainConfig":
+        """Raise ValueError with a plain sentence for any setting out of range; return self."""
+        def need(ok, message):
+            if not ok:
+                raise ValueError(message)
+
+        sizes = tuple(self.hidden_layer_sizes)
+        need(all(isinstance(s, (int, np.integer)) and s >= 1 for s in sizes),
+             f"hidden layer sizes must be whole numbers >= 1, got {sizes}")
+        acts = self.hidden_activations()
+        need(len(acts) == len(sizes), f"{len(sizes)} hidden layers need {len(sizes)} activations, got {len(acts)}")
+        for a in acts:
+            need(ALIASES.get(a, a) in HIDDEN_ACTIVATIONS,
+                 f"unknown hidden activation {a!r}; choose one of {list(HIDDEN_ACTIVATIONS)}")
+        need(self.output_activation in ACTIVATIONS, f"unknown output activation {self.output_activation!r}")
+        need(self.loss in LOSSES, f"unknown loss {self.loss!r}; choose one of {list(LOSSES)}")
+        check_pair(self.loss, self.output_activation)
+        need(self.optimizer in OPTIMIZERS, f"unknown optimizer {self.optimizer!r}; choose one of {list(OPTIMIZERS)}")
+        need(self.learning_rate > 0 and math.isfinite(self.learning_rate), "the learning rate must be > 0")
+        need(0 <= self.momentum < 1, "momentum must be in [0, 1)")
+        need(0 <= self.beta_1 < 1 and 0 <= self.beta_2 < 1, "beta_1 and beta_2 must be in [0, 1)")
+        need(self.epsilon > 0, "epsilon must be > 0")
+        need(self.alpha >= 0, "alpha (L2) must be >= 0")
+        need(int(self.epochs) >= 1, "epochs must be >= 1")
+        need(int(self.batch_size) >= 1, "the batch size must be >= 1")
+        need(0 <= self.validation_fraction < 1, "the validation fraction must be in [0, 1)")
+        need(not self.early_stopping or self.validation_fraction > 0,
+             "early stopping needs a validation split (validation_fraction > 0)")
+        need(int(self.n_iter_no_change) >= 1, "n_iter_no_change must be >= 1")
+        need(self.dtype in ("float32", "float64"), "dtype must be 'float32' or 'float64'")
+        need(self.input_scale > 0, "input_scale must be > 0")
+        need(int(self.augment) >= 0, "augment must be >= 0")
+        return self
+
+    def replace(self, **changes) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["hidden_layer_sizes"] = list(self.hidden_layer_sizes)
+        if not isinstance(self.activation, str):
+            d["activation"] = list(self.activation)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise ValueError(f"unknown training settings: {sorted(unknown)}")
+        d = dict(d)
+        if "hidden_layer_sizes" in d:
+            d["hidden_layer_sizes"] = tuple(int(s) for s in d["hidden_layer_sizes"])
+        if isinstance(d.get("activation"), list):
+            d["activation"] = tuple(d["activation"])
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """What one epoch measured. Losses are means per sample; accuracies are fractions in [0, 1];
+    validation values are None without a validation split; ``elapsed`` is seconds since start."""
+
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    val_loss: float | None
+    val_accuracy: float | None
+    elapsed: float
+
+
+def stratified_split(y, fraction, rng):
+    """Indices (train, held) with about ``fraction`` of every class held out, drawn from ``rng``."""
+    held = []
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        k = int(round(fraction * len(idx)))
+        held.extend(rng.permutation(idx)[:k])
+    held = np.sort(np.asarray(held, dtype=int))
+    train = np.setdiff1d(np.arange(len(y)), held)
+    return train, held
+
+
+def build_network(config: TrainConfig, n_features: int, n_classes: int, rng) -> Network:
+    """A freshly initialised Network for ``config`` with weights drawn from ``rng``."""
+    sizes = (n_features, *config.hidden_layer_sizes, n_classes)
+    acts = (*config.hidden_activations(), config.output_activation)
+    return Network(sizes, acts, seed=rng, dtype=config.dtype, input_scale=config.input_scale)
+
+
+class Training:
+    """One training run; iterate it for ``EpochRecord``s (see the module docstring).
+
+    X: (n, n_features) raw inputs; y: (n,) labels of any kind (the classes are ``np.unique(y)``).
+    ``validation``: an optional (X_val, y_val) held-out set; otherwise ``config.validation_fraction``
+    of the data (stratified) is held out. ``model``: continue training this Network instead of
+    building a new one.
+    """
+
+    def __init__(self, config: TrainConfig, X, y, validation=None, model: Network | None = None, classes=None):
+        self.config = config.validate()
+        self.rng = np.random.default_rng(config.seed)
+        X = np.asarray(X, dtype=float)
+        y = np.asarray(y)
+        if X.ndim != 2 or len(X) != len(y) or len(X) == 0:
+            raise ValueError(f"X must be (n, features) and y (n,), got {X.shape} and {y.shape}")
+        if not np.all(np.isfinite(X)):
+            raise ValueError("X contains NaN or infinity")
+        self.classes = np.unique(y) if classes is None else np.asarray(classes)
+        if validation is None and config.validation_fraction > 0:
+            tr, va = stratified_split(y, config.validation_fraction, self.rng)
+            validation = (X[va], y[va])
+            X, y = X[tr], y[tr]
+        if config.augment:
+            from .augment import augment  # the image path's module; only needed when asked for
+
+            X_aug, y_aug = augment(X, y, int(config.augment), self.rng)
+            X, y = np.concatenate([X, X_aug]), np.concatenate([y, y_aug])
+        self.model = model or build_network(config, X.shape[1], len(self.classes), self.rng)
+        if self.model.sizes[0] != X.shape[1] or self.model.sizes[-1] != len(self.classes):
+            raise ValueError(f"the model's shape {self.model.sizes} does not fit {X.shape[1]} features "
+                             f"and {len(self.classes)} classes")
+        self.loss = get_loss(config.loss)
+        net = self.model
+        self._ws = Backprop(net, min(int(config.batch_size), len(X)))
+        self._x = self._ws.with_ones(X)
+        self._y_idx = np.searchsorted(self.classes, y)
+        self._y = self._one_hot(self._y_idx)
+        self._val = None
+        if validation is not None:
+            xv, yv = np.asarray(validation[0], dtype=float), np.asarray(validation[1])
+            vi = np.searchsorted(self.classes, yv)
+            self._val = (xv * net.input_scale, vi, self._one_hot(vi))
+        hyper = dict(learning_rate=config.learning_rate, momentum=config.momentum, nesterov=config.nesterov,
+                     beta_1=config.beta_1, beta_2=config.beta_2, epsilon=config.epsilon)
+        self.optimizer = make_optimizer(config.optimizer, net.params, **hyper)
+        self.history: list[EpochRecord] = []
+        self.status = "running"
+        self.message = ""
+        self.epoch = 0
+        self._last_good = net.params.copy()
+        self._best = (math.inf, None)
+        self._no_improvement = 0
+        self._stop_requested = False
+        self._start = None
+        self._xs = np.empty_like(self._x)
+        self._ys = np.empty_like(self._y)
+
+    def _one_hot(self, idx):
+        out = np.zeros((len(idx), len(self.classes)), self.model.dtype)
+        out[np.arange(len(idx)), idx] = 1
+        return out
+
+    # ---- the iterator ------------------------------------------------------------------------
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> EpochRecord:
+        if self.status != "running":
+            raise StopIteration
+        if self._stop_requested:
+            self._finish("stopped", "Stopped: the model keeps the weights of the last finished epoch.")
+            raise StopIteration
+        if self._start is None:
+            self._start = time.perf_counter()
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            self._run_epoch()
+            record = self._measure()
+        if not (math.isfinite(record.train_loss) and np.all(np.isfinite(self.model.params))):
+            self.model.params[...] = self._last_good
+            self._finish("diverged", f"Training diverged at epoch {self.epoch}: the loss became infinite or NaN. "
+                                     f"Try a lower learning rate (now {self.config.learning_rate:g}). "
+                                     f"The model keeps the weights of epoch {self.epoch - 1}.")
+            raise StopIteration
+        self._last_good[...] = self.model.params
+        self.history.append(record)
+        self._early_stopping(record)
+        if self.status == "running" and self.epoch >= self.config.epochs:
+            self._finish("completed", f"Trained {self.epoch} epochs.")
+            if self.config.early_stopping and self._best[1] is not None:
+                self.model.params[...] = self._best[1]
+        return record
+
+    def stop(self):
+        """Ask the run to end before its next epoch (safe to call from another thread)."""
+        self._stop_requested = True
+
+    def run(self) -> "Training":
+        """Train to the end; return self."""
+        for _ in self:
+            pass
+        return self
+
+    def _finish(self, status, message):
+        self.status, self.message = status, message
+
+    def _run_epoch(self):
+        cfg, net, ws, opt = self.config, self.model, self._ws, self.optimizer
+        n, bs = len(self._x), ws.batch_size
+        if cfg.shuffle:
+            order = self.rng.permutation(n)
+            np.take(self._x, order, axis=0, out=self._xs)
+            np.take(self._y, order, axis=0, out=self._ys)
+            xs, ys = self._xs, self._ys
+        else:
+            xs, ys = self._x, self._y
+        for k in range(0, n, bs):
+            ws.gradient(xs[k:k + bs], ys[k:k + bs], self.loss, alpha=cfg.alpha)
+            opt.step(net.params, ws.grads)
+        self.epoch += 1
+
+    def _evaluate(self, x_scaled, y_idx, y_onehot):
+        """Mean loss (with the L2 penalty, as trained) and accuracy on inputs already scaled."""
+        net = self.model
+        a = net.forward(x_scaled, scaled=True)[-1]
+        loss = loss_value(self.loss, y_onehot, a, net.activations[-1])
+        if self.config.alpha:
+            w = net.params * net.weight_mask
+            loss += 0.5 * self.config.alpha * float(np.dot(w, w)) / len(y_idx)
+        acc = float(np.mean(np.argmax(a, axis=1) == y_idx))
+        return loss, acc
+
+    def _measure(self) -> EpochRecord:
+        tl, ta = self._evaluate(self._x[:, :-1], self._y_idx, self._y)
+        vl = va = None
+        if self._val is not None:
+            vl, va = self._evaluate(*self._val)
+        return EpochRecord(self.epoch, tl, ta, vl, va, time.perf_counter() - self._start)
+
+    def _early_stopping(self, record):
+        if self._val is None:
+            return
+        cfg = self.config
+        if record.val_loss < self._best[0] - cfg.tol:
+            self._best = (record.val_loss, self.model.params.copy())
+            self._no_improvement = 0
+        else:
+            if self._best[1] is None:
+                self._best = (record.val_loss, self.model.params.copy())
+            self._no_improvement += 1
+        if cfg.early_stopping and self._no_improvement >= cfg.n_iter_no_change:
+            self.model.params[...] = self._best[1]
+            self._finish("early_stopped", f"Stopped early at epoch {self.epoch}: the validation loss had not "
+                                          f"improved for {cfg.n_iter_no_change} epochs. Restored the best weights.")
+
+
+def train(config: TrainConfig, X, y, validation=None, model: Network | None = None) -> Training:
+    """Start a training run of ``config`` on ``X`` (n, features), ``y`` (n,); iterate it for records."""
+    return Training(config, X, y, validation=validation, model=model)

@@ -1,0 +1,98 @@
+"""Shared fixtures: a real `streamlit run app.py` server and Debian's chromium for Playwright."""
+import os
+
+# One BLAS thread, as the app and the benchmarks use, set before anything imports NumPy.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS = ROOT / "shots"   # screenshots the browser tests take (git-ignored), to look at
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_streamlit(app=ROOT / "app.py", extra_args=(), env_extra=None, log_path=None, timeout=60):
+    """Start `streamlit run` on 127.0.0.1 at a free port; return (process, base URL)."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app),
+           "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+           "--server.runOnSave", "false", *extra_args]
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", **(env_extra or {})}
+    log = open(log_path or os.devnull, "w")
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited early with {proc.returncode}; log: {log_path}")
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
+                return proc, url
+        except OSError:
+            time.sleep(0.2)
+    stop_streamlit(proc)
+    raise TimeoutError("streamlit did not become healthy")
+
+
+def stop_streamlit(proc):
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)   # our own process group (start_new_session=True)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory):
+    """A `streamlit run app.py` for the test module: yields (base URL, server log path)."""
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    proc, url = start_streamlit(log_path=log)
+    yield url, log
+    stop_streamlit(proc)
+
+
+@pytest.fixture(scope="module")
+def app_url(app_server):
+    return app_server[0]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests need Debian's chromium. In CI its absence fails the run; elsewhere they are
+    skipped with the one command that installs it."""
+    if os.path.exists(CHROMIUM) or os.environ.get("CI"):
+        return
+    skip = pytest.mark.skip(reason="needs Debian's chromium: apt-get install chromium")
+    for item in items:
+        if "page" in getattr(item, "fixturenames", ()):
+            item.add_marker(skip)
+
+
+# pytest-playwright's hooks: drive Debian's chromium, never a downloaded one.
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1400, "height": 1000}}

@@ -1,0 +1,69 @@
+"""Playwright helpers for Streamlit pages (waiting for reruns, widgets by key, drawing on the canvas)."""
+import re
+
+from playwright.sync_api import Page, expect
+
+APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def wait_for_app(page: Page, timeout=30_000):
+    """Wait until the websocket is connected and the script is not running."""
+    page.wait_for_selector("[data-testid='stApp'][data-test-connection-state='CONNECTED']", timeout=timeout)
+    page.wait_for_selector(APP_IDLE, timeout=timeout)
+
+
+def open_app(page: Page, url: str, timeout=30_000):
+    page.goto(url)
+    wait_for_app(page, timeout)
+
+
+def set_slider(page: Page, key: str, presses: int):
+    """Move a keyed st.slider with the keyboard: +n = ArrowRight n times (one `step` each), -n = ArrowLeft.
+    Reruns may fire during the presses; assert on the app's echo of the final value, not on a count."""
+    thumb = page.locator(f".st-key-{key}").get_by_role("slider")   # 1.67: hidden <input type=range> (react-aria)
+    thumb.focus()
+    for _ in range(abs(presses)):
+        thumb.press("ArrowRight" if presses > 0 else "ArrowLeft")
+
+
+def choose(page: Page, key: str, option: str):
+    """Pick an option in a keyed st.selectbox."""
+    # 1.67: react-aria ComboBox (<input role=combobox>), no longer BaseWeb [data-baseweb=select]
+    page.locator(f".st-key-{key}").get_by_role("combobox").click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+_DEEP_HIT = """([x, y]) => { let e = document.elementFromPoint(x, y);
+  while (e && e.shadowRoot) { const i = e.shadowRoot.elementFromPoint(x, y); if (!i || i === e) break; e = i; }
+  return e ? e.className : null; }"""
+
+
+def draw_stroke(page: Page, canvas_key: str, points, steps=8):
+    """Draw one freehand stroke on streamlit-drawable-canvas.
+
+    >=0.10 is a Components-v2 element: NO iframe; it lives in an open shadow root under
+    .st-key-<key> [data-testid=stBidiComponentIsolated]. Playwright CSS locators pierce open shadow
+    roots, so `.st-key-canvas canvas.upper-canvas` works. `points` are fractions of the canvas box.
+    PITFALL: the toolbar (.dc-toolbar, opacity 0 but still hit-testable) sits over the top ~45px of the
+    canvas until the pointer has hovered for ~0.25s (then it slides up). A mousedown there never reaches
+    fabric. So: hover first, wait, and assert the deep hit target is the upper canvas.
+    """
+    upper = page.locator(f".st-key-{canvas_key} canvas.upper-canvas")
+    expect(upper).to_be_visible()
+    box = upper.bounding_box()
+    xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
+    page.mouse.move(*xy[0])
+    page.wait_for_function(f"(p) => ({_DEEP_HIT})(p)?.includes('upper-canvas')", arg=list(xy[0]), timeout=5_000)
+    page.mouse.down()
+    for x, y in xy[1:]:
+        page.mouse.move(x, y, steps=steps)
+    page.mouse.up()
+
+
+def text_of(page: Page, key: str) -> str:
+    return page.locator(f".st-key-{key}").inner_text()
+
+
+def int_after(label: str, text: str) -> int:
+    m = re.search(re.escape(label) + r"(-?\d+)", text)
+    return int(m.group(1)) if m else None
