@@ -26,3 +26,7 @@ __all__ = [
     "MSE", "MSEAsPublished", "CrossEntropy", "SGD", "Momentum", "Adam",
     "Network", "TrainConfig", "EpochRecord", "Training", "train",
 ]
+from .model import TrainedModel
+from .persistence import ModelFileError, load_model, model_to_bytes, save_model
+
+__all__ += ["TrainedModel", "ModelFileError", "load_model", "model_to_bytes", "save_model"]
