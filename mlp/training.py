@@ -23,6 +23,7 @@ from .activations import ACTIVATIONS, ALIASES, HIDDEN_ACTIVATIONS
 from .losses import LOSSES, check_pair, get_loss, loss_value
 from .network import Backprop, Network
 from .optimizers import OPTIMIZERS, make_optimizer
+from .sparse import CONNECTIVITY, evolve, layer_densities, sparsify
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,12 @@ class TrainConfig:
     the L2 strength scaled as scikit-learn scales it. ``input_scale`` multiplies the raw
     inputs (1/16 maps ``load_digits``' 0..16 to 0..1). ``augment`` adds that many re-rendered
     copies of each training digit (see ``mlp.augment``); 0 trains on the digits as they are.
+
+    Sparse connectivity (see ``mlp.sparse``): ``connectivity`` is "dense", "static" (a fixed
+    random sparse mask) or "set" (the mask evolves after every epoch but the last). Each hidden
+    layer's density is SET's ε rule with ``set_epsilon`` unless ``density`` gives it directly;
+    ``zeta`` is the fraction of weights rewired per epoch; ``sparse_output`` makes the output
+    layer sparse too.
     """
 
     hidden_layer_sizes: tuple = (128,)
@@ -59,6 +66,11 @@ class TrainConfig:
     dtype: str = "float64"
     input_scale: float = 1.0 / 16.0
     augment: int = 0
+    connectivity: str = "dense"
+    set_epsilon: float = 20.0
+    density: float | None = None
+    zeta: float = 0.3
+    sparse_output: bool = False
 
     def hidden_activations(self) -> tuple:
         """One activation name per hidden layer."""
@@ -98,6 +110,13 @@ class TrainConfig:
         need(self.dtype in ("float32", "float64"), "dtype must be 'float32' or 'float64'")
         need(self.input_scale > 0, "input_scale must be > 0")
         need(int(self.augment) >= 0, "augment must be >= 0")
+        need(self.connectivity in CONNECTIVITY,
+             f"unknown connectivity {self.connectivity!r}; choose one of {list(CONNECTIVITY)}")
+        need(self.set_epsilon > 0 and math.isfinite(self.set_epsilon), "the SET epsilon must be > 0")
+        need(self.density is None or 0 < self.density <= 1, "the density must be in (0, 1]")
+        need(0 <= self.zeta < 1, "zeta (the fraction rewired per epoch) must be in [0, 1)")
+        need(self.connectivity == "dense" or len(sizes) > 0 or self.sparse_output,
+             "sparse connectivity needs a hidden layer or a sparse output layer")
         return self
 
     def replace(self, **changes) -> "TrainConfig":
@@ -153,7 +172,10 @@ def build_network(config: TrainConfig, n_features: int, n_classes: int, rng) -> 
     """A freshly initialised Network for ``config`` with weights drawn from ``rng``."""
     sizes = (n_features, *config.hidden_layer_sizes, n_classes)
     acts = (*config.hidden_activations(), config.output_activation)
-    return Network(sizes, acts, seed=rng, dtype=config.dtype, input_scale=config.input_scale)
+    net = Network(sizes, acts, seed=rng, dtype=config.dtype, input_scale=config.input_scale)
+    if config.connectivity != "dense":
+        sparsify(net, layer_densities(sizes, config.set_epsilon, config.density, config.sparse_output), rng)
+    return net
 
 
 class Training:
@@ -206,7 +228,7 @@ class Training:
         self.status = "running"
         self.message = ""
         self.epoch = 0
-        self._last_good = net.params.copy()
+        self._last_good = self._snapshot()
         self._best = (math.inf, None)
         self._no_improvement = 0
         self._stop_requested = False
@@ -233,21 +255,25 @@ class Training:
         if self._start is None:
             self._start = time.perf_counter()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            if self.config.connectivity == "set" and self.history:
+                # SET's step "after each epoch but the last", taken when the next epoch starts so
+                # the model between records is exactly the one the last record measured.
+                evolve(self.model, self.config.zeta, self.rng, self.optimizer)
             self._run_epoch()
             record = self._measure()
         if not (math.isfinite(record.train_loss) and np.all(np.isfinite(self.model.params))):
-            self.model.params[...] = self._last_good
+            self._restore(self._last_good)
             self._finish("diverged", f"Training diverged at epoch {self.epoch}: the loss became infinite or NaN. "
                                      f"Try a lower learning rate (now {self.config.learning_rate:g}). "
                                      f"The model keeps the weights of epoch {self.epoch - 1}.")
             raise StopIteration
-        self._last_good[...] = self.model.params
+        self._last_good = self._snapshot()
         self.history.append(record)
         self._early_stopping(record)
         if self.status == "running" and self.epoch >= self.config.epochs:
             self._finish("completed", f"Trained {self.epoch} epochs.")
             if self.config.early_stopping and self._best[1] is not None:
-                self.model.params[...] = self._best[1]
+                self._restore(self._best[1])
         return record
 
     def stop(self):
@@ -259,6 +285,17 @@ class Training:
         for _ in self:
             pass
         return self
+
+    def _snapshot(self):
+        """Copies of the weights and (for a sparse net) the mask, which SET changes between epochs."""
+        net = self.model
+        return net.params.copy(), None if net.mask is None else net.mask.copy()
+
+    def _restore(self, snapshot):
+        params, mask = snapshot
+        self.model.params[...] = params
+        if mask is not None:
+            self.model.mask[...] = mask
 
     def _finish(self, status, message):
         self.status, self.message = status, message
@@ -301,14 +338,14 @@ class Training:
             return
         cfg = self.config
         if record.val_loss < self._best[0] - cfg.tol:
-            self._best = (record.val_loss, self.model.params.copy())
+            self._best = (record.val_loss, self._snapshot())
             self._no_improvement = 0
         else:
             if self._best[1] is None:
-                self._best = (record.val_loss, self.model.params.copy())
+                self._best = (record.val_loss, self._snapshot())
             self._no_improvement += 1
         if cfg.early_stopping and self._no_improvement >= cfg.n_iter_no_change:
-            self.model.params[...] = self._best[1]
+            self._restore(self._best[1])
             self._finish("early_stopped", f"Stopped early at epoch {self.epoch}: the validation loss had not "
                                           f"improved for {cfg.n_iter_no_change} epochs. Restored the best weights.")
 
