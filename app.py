@@ -1,0 +1,30 @@
+"""MLP Lab: configure a from-scratch NumPy MLP, train it live, inspect it, and draw digits for it.
+
+This script only composes the page; each view lives in `ui/`.
+"""
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # one BLAS thread per training: many visitors, few cores
+
+import streamlit as st  # noqa: E402
+
+from ui import data, draw, history, results, sidebar, training_view  # noqa: E402
+from ui.session import LabState, collect  # noqa: E402
+
+st.set_page_config(page_title="MLP Lab", page_icon="🧠", layout="wide")
+
+lab: LabState = st.session_state.setdefault("lab", LabState())
+digits = data.digits()
+config = sidebar.show()
+collect(lab, digits.X_test, digits.y_test)
+
+st.title("MLP Lab")
+st.caption("A multi-layer perceptron written from scratch in NumPy, learning scikit-learn's 8×8 handwritten digits.")
+train_tab, inspect_tab, draw_tab = st.tabs(["Train", "Inspect", "Draw"])
+with train_tab:
+    training_view.show(lab, config, digits)
+    history.show(lab)
+with inspect_tab:
+    results.show(lab, digits)
+with draw_tab:
+    draw.show(lab)

@@ -1,0 +1,213 @@
+"""The page in AppTest (no browser): sidebar -> Train -> results for every preset, the error paths,
+model files, and the Draw tab's inputs. AppTest runs no fragment ticks, so a test waits for the
+background thread itself (job.join) and then reruns the script."""
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit as st
+from PIL import Image, ImageDraw
+from streamlit.testing.v1 import AppTest
+
+import mlp
+from ui.data import split_digits
+from ui.presets import PRESETS
+from ui.sidebar import PRESET_KEYS
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture
+def at():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(APP, default_timeout=120).run()
+    assert not app.exception
+    return app
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return split_digits()
+
+
+def train(at, timeout=120):
+    """Press Train, wait for the background job, rerun; return the session's LabState."""
+    at.button(key="train").click().run()
+    lab = at.session_state["lab"]
+    assert lab.job is not None and lab.job.join(timeout)
+    at.run()
+    assert not at.exception
+    return lab
+
+
+def chart(at, key):
+    return json.loads(next(c for c in at.get("plotly_chart") if c.key == key).proto.spec)
+
+
+def texts(at):
+    return " ".join(e.value for kind in ("markdown", "success", "error", "warning", "info", "caption", "subheader")
+                    for e in getattr(at, kind))
+
+
+def png(array):
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_page_opens_with_sidebar_tabs_and_a_prompt(at):
+    assert [t.label for t in at.tabs] == ["Train", "Inspect", "Draw"]
+    assert {"train", *PRESET_KEYS.values()} <= {b.key for b in at.button}
+    assert at.slider(key="n_layers").value == 1
+    assert "press **Train**" in " ".join(i.value for i in at.info)
+    assert at.session_state["lab"].model is None
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_each_preset_fills_the_sidebar_and_trains(at, name):
+    preset = PRESETS[name].config
+    at.button(key=PRESET_KEYS[name]).click().run()
+    assert at.slider(key="units_0").value == preset.hidden_layer_sizes[0]
+    assert at.selectbox(key="loss").value == preset.loss
+    assert at.select_slider(key="learning_rate").value == pytest.approx(preset.learning_rate)
+    assert at.slider(key="epochs").value == preset.epochs
+    lab = train(at)
+    assert lab.job.config == preset and lab.job.status == "completed"
+    assert lab.model is lab.job.model and lab.model_name == f"your run {lab.job.id}"
+    spec = chart(at, "loss_chart")
+    assert spec["data"][0]["x"] == list(range(1, preset.epochs + 1))           # one point per epoch
+    accuracy = lab.evaluation.accuracy
+    assert accuracy > {"The original blog post": 0.85, "Best accuracy": 0.96, "Fast": 0.93}[name]
+    assert f"{accuracy:.1%}" in [m.value for m in at.metric if m.label == "Held-out accuracy"][0]
+    assert chart(at, "confusion_matrix")["data"][0]["type"] == "heatmap"
+    assert len(at.dataframe) >= 2                                             # per-class table and run history
+
+
+def test_two_layer_per_layer_activation_config_reaches_the_job(at):
+    at.slider(key="n_layers").set_value(2).run()
+    at.toggle(key="per_layer_activation").set_value(True).run()
+    at.slider(key="units_1").set_value(20).run()
+    at.selectbox(key="activation_1").set_value("tanh").run()
+    at.slider(key="epochs").set_value(3).run()
+    lab = train(at)
+    assert lab.job.config.hidden_layer_sizes == (64, 20)
+    assert lab.job.config.activation == ("relu", "tanh") and len(lab.job.records) == 3
+    assert "2,410" not in texts(at)   # parameter count follows the sliders: 64*65+... not the 1-layer count
+    assert any(m.value == f"{(64 + 1) * 64 + (64 + 1) * 20 + (20 + 1) * 10:,}" for m in at.metric)
+
+
+def test_diverged_run_keeps_the_previous_model_and_says_so(at):
+    first = train(at)
+    good, good_id = first.model, first.job.id
+    at.selectbox(key="activation").set_value("identity")
+    at.selectbox(key="optimizer").set_value("sgd")
+    at.select_slider(key="learning_rate").set_value(10.0).run()
+    lab = train(at)
+    assert lab.job.status == "diverged"
+    assert lab.model is good
+    message = " ".join(e.value for e in at.error)
+    assert "lower learning rate" in message and f"keeps using your run {good_id}" in message
+    assert not at.exception
+
+
+def test_slider_moves_during_training_do_not_touch_the_run(at):
+    at.slider(key="units_0").set_value(256).run()
+    at.select_slider(key="batch_size").set_value(4)
+    at.slider(key="epochs").set_value(200).run()
+    at.button(key="train").click().run()
+    lab = at.session_state["lab"]
+    job = lab.job
+    at.slider(key="epochs").set_value(3).run()                  # a rerun mid-training
+    at.slider(key="units_0").set_value(8).run()
+    assert lab.job is job and not job.done and job.config.epochs == 200
+    at.button(key="stop").click().run()
+    assert job.join(60) and job.status == "stopped"
+    at.run()
+    assert lab.model is job.model and 1 <= len(job.records) < 200
+    assert "Stopped" in " ".join(s.value for s in at.success)
+
+
+def test_clicking_a_confusion_cell_shows_its_images(at, digits):
+    lab = train(at)
+    predicted = lab.evaluation.predicted
+    at.session_state["confusion_matrix"] = {"selection": {"points": [{"x": 3, "y": 3, "curve_number": 1}],
+                                                          "point_indices": [33], "box": [], "lasso": []}}
+    at.run()
+    n = int(np.sum((digits.y_test == 3) & (predicted == 3)))
+    assert f"True 3, correctly classified: {n} images" in [s.value for s in at.subheader]
+    thumbnails = at.get("image")[0].proto.imgs                  # the cell's images, then the weight tiles
+    assert len(thumbnails) == min(n, 40) and thumbnails[0].caption.endswith("%")
+
+
+def test_model_download_and_load_round_trip(at, digits):
+    lab = train(at)
+    data = mlp.model_to_bytes(lab.model)
+    st.cache_data.clear()
+    other = AppTest.from_file(APP, default_timeout=120).run()
+    other.file_uploader(key="model_file").set_value(("mine.npz", data, "application/octet-stream")).run()
+    assert not other.exception
+    loaded = other.session_state["lab"]
+    assert loaded.model_name == "file mine.npz"
+    assert loaded.evaluation.accuracy == pytest.approx(lab.evaluation.accuracy)
+    np.testing.assert_array_equal(loaded.model.network.params, lab.model.network.params)
+
+
+def test_a_bad_model_file_changes_nothing(at):
+    lab = train(at)
+    model = lab.model
+    at.file_uploader(key="model_file").set_value(("junk.npz", b"not a model at all", "application/octet-stream")).run()
+    assert not at.exception
+    assert "Could not load junk.npz" in " ".join(e.value for e in at.error)
+    assert lab.model is model and lab.model_name == f"your run {lab.job.id}"
+
+
+def canvas_value(image_rgba):
+    import base64
+
+    return {"drawing": {"raw": {"objects": [{"type": "path"}]},
+                        "data": "data:image/png;base64," + base64.b64encode(png(image_rgba)).decode()}}
+
+
+def drawn_one():
+    img = Image.new("RGBA", (280, 280), (255, 255, 255, 255))
+    ImageDraw.Draw(img).line([(140, 40), (140, 240)], fill=(17, 17, 17, 255), width=22)
+    return np.asarray(img)
+
+
+def prediction_text(at):
+    return " ".join(m.value for m in at.markdown)
+
+
+def test_empty_canvas_asks_for_a_digit(at):
+    assert "Draw a digit" in [s.value for s in at.subheader]
+
+
+def test_a_drawn_one_is_classified_by_the_default_model(at):
+    at.session_state["canvas"] = canvas_value(drawn_one())
+    at.run()
+    assert not at.exception
+    assert "### It's a **1**" in prediction_text(at)
+    assert "default model" in texts(at)
+
+
+def test_upload_predicts_and_a_bad_upload_keeps_the_drawing(at, digits):
+    at.session_state["canvas"] = canvas_value(drawn_one())
+    at.run()
+    k = int(np.flatnonzero(digits.y_test == 4)[0])
+    big = np.kron(255 - digits.X_test[k].reshape(8, 8) * 15, np.ones((25, 25))).astype(np.uint8)
+    at.file_uploader(key="upload").set_value(("four.png", png(big), "image/png")).run()
+    assert "### It's a **4**" in prediction_text(at) and "from the upload" in prediction_text(at)
+    at.file_uploader(key="upload").set_value(("broken.png", b"\x89PNG not really", "image/png")).run()
+    assert not at.exception
+    assert "Could not read broken.png" in " ".join(e.value for e in at.error)
+    assert "### It's a **1**" in prediction_text(at) and "from the drawing" in prediction_text(at)  # drawing stays
+
+
+def test_after_training_the_visitors_model_answers(at):
+    lab = train(at)
+    at.session_state["canvas"] = canvas_value(drawn_one())
+    at.run()
+    assert f"Answered by **your run {lab.job.id}**" in texts(at)

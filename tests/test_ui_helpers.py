@@ -1,0 +1,123 @@
+"""Pure UI helpers: charts, metrics and the sidebar's value <-> config mapping, without Streamlit
+running. Metrics are checked against scikit-learn, the parameter count against the engine."""
+import json
+
+import numpy as np
+import pytest
+from sklearn.metrics import confusion_matrix as sk_confusion
+from sklearn.metrics import precision_recall_fscore_support
+
+import mlp
+from mlp import EpochRecord, TrainConfig
+from ui import charts, sidebar
+from ui.metrics import confusion_matrix, parameter_count, per_class_report
+from ui.presets import PRESETS
+
+
+def test_metrics_match_scikit_learn():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 10, 500)
+    pred = np.where(rng.random(500) < 0.7, y, rng.integers(0, 10, 500))
+    pred[pred == 7] = 3                                   # class 7 is never predicted: precision undefined
+    cm = confusion_matrix(y, pred)
+    assert np.array_equal(cm, sk_confusion(y, pred, labels=range(10)))
+    p, r, f, s = precision_recall_fscore_support(y, pred, labels=range(10), zero_division=0)
+    rep = per_class_report(cm)
+    np.testing.assert_allclose(rep["precision"], p)
+    np.testing.assert_allclose(rep["recall"], r)
+    np.testing.assert_allclose(rep["f1"], f)
+    assert np.array_equal(rep["support"], s)
+
+
+@pytest.mark.parametrize("sizes", [(64, 10), (64, 15, 10), (64, 256, 128, 32, 7, 10)])
+def test_parameter_count_matches_the_engine(sizes):
+    assert parameter_count(sizes) == mlp.Network(sizes, "relu").params.size
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_presets_survive_the_sidebar(name):
+    config = PRESETS[name].config
+    assert sidebar.values_to_config(sidebar.config_to_values(config)) == config
+
+
+def test_sidebar_values_build_per_layer_configs():
+    values = sidebar.config_to_values(TrainConfig(hidden_layer_sizes=(32, 16, 8), activation=("relu", "tanh", "sigmoid"),
+                                                  validation_fraction=0.1, early_stopping=True))
+    config = sidebar.values_to_config(values)
+    assert config.hidden_layer_sizes == (32, 16, 8) and config.activation == ("relu", "tanh", "sigmoid")
+    assert config.early_stopping and config.validation_fraction == 0.1
+    # Early stopping without a validation split is switched off rather than rejected.
+    assert not sidebar.values_to_config({**values, "validation_fraction": 0.0}).early_stopping
+    # Fewer layers than stored unit sliders: only the first n count.
+    assert sidebar.values_to_config({**values, "n_layers": 1}).hidden_layer_sizes == (32,)
+
+
+def test_learning_rates_are_log_spaced_and_include_the_posts_rates():
+    lr = np.array(sidebar.LEARNING_RATES)
+    assert np.all(np.diff(np.log10(lr)) > 0) and np.all(np.diff(np.log10(lr)) <= 0.25)
+    assert 1e-3 in sidebar.LEARNING_RATES and PRESETS["The original blog post"].config.learning_rate in lr
+    assert sidebar.nearest(sidebar.LEARNING_RATES, 0.0011) == 1e-3
+    assert sidebar.nearest(sidebar.ALPHAS, 0.0) == 0.0 and sidebar.nearest(sidebar.ALPHAS, 2e-4) == 1e-4
+
+
+def _records(n, val=True):
+    return [EpochRecord(i, 1.0 / i, 0.5 + i / 100, 1.2 / i if val else None, 0.4 + i / 100 if val else None, i * 0.1)
+            for i in range(1, n + 1)]
+
+
+def test_training_figure_holds_every_epoch_and_is_json():
+    fig = charts.training_figure(_records(7), epochs=20)
+    json.dumps(fig)
+    names = [t["name"] for t in fig["data"]]
+    assert names == ["train loss", "train accuracy", "validation loss", "validation accuracy"]
+    assert all(t["x"] == list(range(1, 8)) for t in fig["data"])
+    assert fig["layout"]["xaxis"]["range"] == [0.5, 20.5]          # fixed: the curve grows into the frame
+    assert len(charts.training_figure(_records(3, val=False), 5)["data"]) == 2
+
+
+def test_confusion_figure_has_a_clickable_marker_per_cell():
+    cm = np.arange(100).reshape(10, 10)
+    fig = charts.confusion_figure(cm)
+    heat, overlay = fig["data"]
+    assert heat["type"] == "heatmap" and overlay["type"] == "scatter"
+    cells = set(zip(overlay["x"], overlay["y"]))
+    assert cells == {(x, y) for x in range(10) for y in range(10)}
+    counts = {(x, y): c for x, y, c in zip(overlay["x"], overlay["y"], overlay["customdata"])}
+    assert all(counts[(x, y)] == cm[y, x] for x in range(10) for y in range(10))   # y = true, x = predicted
+    assert "rgba(0,0,0,0)" in overlay["marker"]["color"]
+    norm = np.array(charts.confusion_figure(cm, normalise=True)["data"][0]["z"])
+    np.testing.assert_allclose(norm[1:].sum(axis=1), 1.0)
+
+
+def test_network_figure_draws_wide_layers_in_part():
+    fig = charts.network_figure((64, 15, 10), ("relu", "sigmoid"))
+    nodes = fig["data"][1]
+    assert len(nodes["x"]) == charts.MAX_DRAWN_UNITS + 12 + 10
+    texts = " ".join(a["text"] for a in fig["layout"]["annotations"])
+    assert "<b>64</b>" in texts and "<b>15</b>" in texts and "sigmoid" in texts
+
+
+def test_probability_figure_marks_the_winner():
+    p = np.full(10, 0.02)
+    p[7] = 0.82
+    bars = charts.probability_figure(p)["data"][0]
+    assert bars["y"][7] == pytest.approx(0.82) and bars["marker"]["color"][7] == charts.TRAIN
+    assert len(set(bars["marker"]["color"])) == 2
+
+
+def test_digit_image_is_dark_ink_on_white():
+    x = np.zeros((8, 8))
+    x[2, 3] = 16
+    img = charts.digit_image(x, scale=4)
+    assert img.shape == (32, 32) and img.dtype == np.uint8
+    assert img[9, 13] == 0 and img[0, 0] == 255
+
+
+def test_weight_tiles_show_sign_as_colour():
+    w = np.zeros((64, 3))
+    w[0, 0], w[63, 1] = 1.0, -1.0
+    tiles = charts.weight_tiles(w, columns=3, scale=2, gap=1)
+    assert tiles.shape == (16, 3 * 16 + 2, 3)
+    red, blue = tiles[0, 0], tiles[15, 17 + 15]
+    assert red[0] > red[2] and blue[2] > blue[0]
+    assert tuple(tiles[8, 8]) == (255, 255, 255)

@@ -1,0 +1,98 @@
+"""The Draw tab: a canvas and an image upload, the 8x8 image the network sees, its answer and
+the ten probabilities. It all lives in one fragment, so a stroke reruns only this tab."""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import streamlit as st
+
+from mlp.preprocess import BlankImageError, ImageError, image_to_digit
+from ui import charts
+from ui.data import default_model
+from ui.session import LabState
+
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
+CANVAS_SIDE = 280
+
+
+def show(state: LabState) -> None:
+    st.fragment(_panel)(state)
+
+
+def read_input(source, data) -> tuple:
+    """(8x8 digit or None, message or None) for canvas pixels or uploaded bytes."""
+    try:
+        return image_to_digit(data), None
+    except BlankImageError:
+        return None, "Draw a digit" if source == "canvas" else "This image looks empty: no digit found in it."
+    except ImageError as e:
+        return None, str(e)
+
+
+def _panel(state: LabState) -> None:
+    from streamlit_drawable_canvas import st_canvas  # needs the Streamlit runtime; never import at module level
+
+    ss = st.session_state
+    left, right = st.columns([1, 1.3], gap="large")
+    with left:
+        st.subheader("Draw a digit")
+        width = st.slider("Stroke width", 8, 40, 22, key="stroke_width")
+        canvas = st_canvas(stroke_width=width, stroke_color="#111111", background_color="#ffffff",
+                           width=CANVAS_SIDE, height=CANVAS_SIDE, return_image_data=True, key="canvas")
+        st.caption("Use the canvas toolbar to undo or clear. Draw large, one digit.")
+        upload = st.file_uploader("…or upload a photo of one", type=UPLOAD_TYPES, key="upload")
+
+    pixels = canvas.image_data
+    digest = hashlib.sha1(pixels.tobytes()).hexdigest() if pixels is not None else None
+    if digest != ss.get("canvas_digest"):
+        ss["canvas_digest"] = digest
+        if digest is not None:
+            ss["draw_source"] = "canvas"       # the drawing changed since the last run: it answers
+    if upload is None:
+        ss.pop("upload_id", None)
+        ss["upload_digit"], ss["upload_error"] = None, None
+        if ss.get("draw_source") == "upload":
+            ss["draw_source"] = "canvas"
+    elif upload.file_id != ss.get("upload_id"):
+        ss["upload_id"] = upload.file_id
+        ss["upload_digit"], ss["upload_error"] = read_input("upload", upload.getvalue())
+        # A good upload answers; a bad one leaves the drawing (and its answer) as they were.
+        ss["draw_source"] = "upload" if ss["upload_digit"] is not None else "canvas"
+
+    source = ss.get("draw_source", "canvas")
+    if source == "upload":
+        digit, message = ss["upload_digit"], None
+    else:
+        digit, message = read_input("canvas", pixels) if pixels is not None else (None, "Draw a digit")
+    upload_error = ss.get("upload_error") if upload is not None else None
+
+    with right:
+        if upload_error:
+            st.error(f"Could not read {upload.name}: {upload_error}")
+        with st.container(key="prediction"):
+            _prediction(state, source, digit, message, upload)
+
+
+def _prediction(state: LabState, source, digit, message, upload) -> None:
+    if digit is None:
+        st.subheader("Draw a digit" if message == "Draw a digit" else "No digit")
+        st.caption(message if message != "Draw a digit" else
+                   "Draw one on the canvas or upload a photo; the network's answer appears here.")
+        return
+    model = state.model if state.model is not None else default_model()
+    who = (f"Answered by **{state.model_name}**." if state.model is not None else
+           "Answered by the **default model** (train your own in the Train tab and it answers instead).")
+    proba = np.asarray(model.predict_proba(digit.reshape(1, 64)))[0]
+    classes = list(np.asarray(model.classes_ if hasattr(model, "classes_") else model.classes))
+    best = int(np.argmax(proba))
+    a, b = st.columns([1, 1.6])
+    with a:
+        st.image(charts.digit_image(digit, 14), caption="What the network sees (8×8)", width=112)
+        if source == "upload" and upload is not None:
+            st.image(upload.getvalue(), caption="Your upload", width=112)
+    with b:
+        st.markdown(f"### It's a **{classes[best]}**")
+        st.markdown(f"{proba[best]:.0%} sure · from the {'upload' if source == 'upload' else 'drawing'}")
+        st.caption(who)
+    st.plotly_chart(charts.probability_figure(proba, classes), key="proba_chart", config={"displayModeBar": False})

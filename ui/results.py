@@ -1,0 +1,147 @@
+"""The Inspect tab: held-out accuracy, a clickable confusion matrix, per-class precision/recall/F1,
+the first hidden layer's weights as 8x8 images, and model download/upload."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+import mlp
+from ui import charts
+from ui.metrics import confusion_matrix, parameter_count, per_class_report
+from ui.session import LabState, evaluate
+
+MAX_CELL_IMAGES = 40
+
+
+def show(state: LabState, digits) -> None:
+    if state.model is None or state.evaluation is None:
+        st.info("Train a model in the **Train** tab, or load a model file below, to see what it learned.")
+    else:
+        _summary(state, digits)
+        st.divider()
+        _confusion(state, digits)
+        st.divider()
+        left, right = st.columns([1, 1.4], gap="large")
+        with left:
+            _report(state, digits)
+        with right:
+            _weights(state)
+    st.divider()
+    _files(state, digits)
+
+
+def _summary(state: LabState, digits) -> None:
+    ev, net = state.evaluation, state.model.network
+    cols = st.columns(4)
+    cols[0].metric("Held-out accuracy", f"{ev.accuracy:.1%}",
+                   help="On the 25% of the digits the model never trained on")
+    cols[1].metric("Mistakes", f"{int(np.sum(ev.predicted != digits.y_test))} of {len(digits.y_test)}")
+    cols[2].metric("Parameters", f"{parameter_count(net.sizes):,}")
+    cols[3].metric("Model", state.model_name)
+
+
+def _confusion(state: LabState, digits) -> None:
+    ev = state.evaluation
+    cm = confusion_matrix(digits.y_test, ev.predicted)
+    left, right = st.columns([1.1, 1], gap="large")
+    with left:
+        st.subheader("Confusion matrix")
+        normalise = st.toggle("Row-normalised (share of each true digit)", key="cm_normalise")
+        event = st.plotly_chart(charts.confusion_figure(cm, normalise), key="confusion_matrix", on_select="rerun",
+                                selection_mode="points", config={"displayModeBar": False})
+        points = event["selection"]["points"] if event else []   # item access: AppTest injects plain dicts
+        if points:
+            st.session_state["cm_cell"] = (int(points[0]["y"]), int(points[0]["x"]))
+    with right:
+        cell = st.session_state.get("cm_cell") or _most_confused(cm)
+        _cell_images(cell, ev, digits)
+
+
+def _most_confused(cm):
+    off = np.asarray(cm) - np.diag(np.diag(cm))
+    if off.max() == 0:
+        return None
+    t, p = np.unravel_index(np.argmax(off), off.shape)
+    return int(t), int(p)
+
+
+def _cell_images(cell, ev, digits) -> None:
+    with st.container(key="cm_cell_images"):
+        if cell is None:
+            st.subheader("No mistakes")
+            st.caption("Click a cell of the matrix to see its images.")
+            return
+        true, pred = cell
+        idx = np.flatnonzero((digits.y_test == true) & (ev.predicted == pred))
+        what = "correctly classified" if true == pred else f"predicted as {pred}"
+        st.subheader(f"True {true}, {what}: {len(idx)} images")
+        st.caption("Click any cell of the matrix to see its images. Under each: the model's probability "
+                   f"for {pred}" + ("" if true == pred else f" and for the true digit {true}") + ".")
+        if len(idx) == 0:
+            st.write("No held-out images fall in this cell.")
+            return
+        shown = idx[:MAX_CELL_IMAGES]
+        captions = [f"{ev.proba[i, pred]:.0%}" + ("" if true == pred else f" · {true}: {ev.proba[i, true]:.0%}")
+                    for i in shown]
+        st.image([charts.digit_image(digits.X_test[i], 8) for i in shown], caption=captions, width=64)
+        if len(idx) > len(shown):
+            st.caption(f"…and {len(idx) - len(shown)} more.")
+
+
+def _report(state: LabState, digits) -> None:
+    import pandas as pd
+
+    st.subheader("Per digit")
+    rep = per_class_report(confusion_matrix(digits.y_test, state.evaluation.predicted))
+    table = pd.DataFrame({"digit": range(10), "precision": rep["precision"], "recall": rep["recall"],
+                          "F1": rep["f1"], "images": rep["support"]})
+    pct = st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0)
+    st.dataframe(table, hide_index=True, width="stretch", key="class_report", height=400,
+                 column_config={"precision": pct, "recall": pct, "F1": pct})
+
+
+def _weights(state: LabState) -> None:
+    w = state.model.network.weights[0]
+    st.subheader("What the first layer looks at")
+    st.caption(f"Each tile is one of the {w.shape[1]} first-layer units: its 64 incoming weights laid out "
+               "as the 8×8 image. Red: ink there excites the unit; blue: ink there inhibits it.")
+    shown = min(w.shape[1], 128)
+    st.image(charts.weight_tiles(w[:, :shown], columns=16, scale=5), width="stretch" if shown > 32 else "content")
+    if shown < w.shape[1]:
+        st.caption(f"The first {shown} of {w.shape[1]} units.")
+
+
+def _files(state: LabState, digits) -> None:
+    st.subheader("Model file")
+    left, right = st.columns(2, gap="large")
+    with left:
+        if state.model is not None:
+            st.download_button("Download this model (.npz)", mlp.model_to_bytes(state.model),
+                               file_name="mlp-lab-model.npz", mime="application/octet-stream", key="download",
+                               help="MLP Lab's own format: plain arrays and JSON, no pickle.")
+        else:
+            st.caption("Nothing to download yet.")
+    with right:
+        f = st.file_uploader("Load a model file", type=["npz"], key="model_file",
+                             help="A file downloaded from MLP Lab. It is validated, never unpickled.")
+        if f is not None and st.session_state.get("model_file_id") != f.file_id:
+            st.session_state["model_file_id"] = f.file_id
+            st.session_state["model_file_error"] = load_into(state, f.getvalue(), f.name, digits)
+            if st.session_state["model_file_error"] is None:
+                st.rerun()
+        if f is not None and st.session_state.get("model_file_error"):
+            st.error(st.session_state["model_file_error"])
+
+
+def load_into(state: LabState, data: bytes, name: str, digits) -> str | None:
+    """Load a model file into the session; return an error sentence (and change nothing) or None."""
+    try:
+        model = mlp.load_model(data, n_features=64)
+    except mlp.ModelFileError as e:
+        return f"Could not load {name}: {e}"
+    if not np.array_equal(np.asarray(model.classes), np.arange(10)):
+        return f"Could not load {name}: it classifies {len(model.classes)} classes, not the ten digits."
+    state.model, state.model_name = model, f"file {name}"
+    state.evaluation = evaluate(model, digits.X_test, digits.y_test)
+    state.notice = ("success", f"Loaded {name}: held-out accuracy {state.evaluation.accuracy:.1%}.")
+    return None

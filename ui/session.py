@@ -1,0 +1,257 @@
+"""Per-session state and background training.
+
+A `TrainingJob` trains in a plain thread that never calls Streamlit: it appends `EpochRecord`s to
+a list that the page's live fragment reads. A `TrainingQueue` (one per server, shared through
+`st.cache_resource`) bounds how many jobs train at once; the others wait in order and can say how
+many are ahead of them. `LabState` is everything one visitor has: the current job, their model,
+the run history. It lives in `st.session_state["lab"]` and is never shared.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import mlp
+from mlp import TrainConfig, TrainedModel
+
+TIME_LIMIT_S = 60.0   # a run on the shared page stops after this much training time
+
+
+def default_slots() -> int:
+    """How many trainings may run at once: one per core (MLP_LAB_TRAINING_SLOTS overrides)."""
+    return max(1, int(os.environ.get("MLP_LAB_TRAINING_SLOTS", 0)) or os.cpu_count() or 1)
+
+
+class TrainingQueue:
+    """A first-come-first-served gate: at most `slots` jobs hold a slot at a time."""
+
+    def __init__(self, slots: int):
+        self.slots = int(slots)
+        self._cond = threading.Condition()
+        self._waiting: list = []
+        self._running: set = set()
+
+    def acquire(self, job: "TrainingJob") -> bool:
+        """Block until `job` may train (True) or it was cancelled while waiting (False)."""
+        with self._cond:
+            self._waiting.append(job)
+            try:
+                while not job.stop_requested:
+                    if self._waiting[0] is job and len(self._running) < self.slots:
+                        self._running.add(job)
+                        return True
+                    self._cond.wait(0.2)
+                return False
+            finally:
+                self._waiting.remove(job)
+                self._cond.notify_all()
+
+    def release(self, job: "TrainingJob") -> None:
+        with self._cond:
+            self._running.discard(job)
+            self._cond.notify_all()
+
+    def ahead_of(self, job: "TrainingJob") -> int:
+        """How many jobs train or wait before `job` gets a slot (0 once it trains)."""
+        with self._cond:
+            if job not in self._waiting:
+                return 0
+            busy = len(self._running) if len(self._running) >= self.slots else 0
+            return self._waiting.index(job) + busy
+
+    def __repr__(self):
+        return f"TrainingQueue(slots={self.slots}, running={len(self._running)}, waiting={len(self._waiting)})"
+
+
+class TrainingJob:
+    """One training run in a background thread.
+
+    `records` grows by one EpochRecord per finished epoch (list.append is atomic, so the page may
+    read it at any time). When the thread ends, `status` is the run's final status ("completed",
+    "early_stopped", "stopped", "diverged") or "failed", `message` a plain sentence, and `model` a
+    TrainedModel snapshot of the last good epoch (None if no epoch finished).
+    """
+
+    _ids = itertools.count(1)
+
+    def __init__(self, config: TrainConfig, X, y, queue: TrainingQueue | None = None,
+                 time_limit: float = TIME_LIMIT_S):
+        self.id = next(self._ids)
+        self.config = config
+        self.records: list = []
+        self.status = "queued"
+        self.message = ""
+        self.model: TrainedModel | None = None
+        self.started = time.monotonic()
+        self.training_started: float | None = None
+        self.stop_requested = False
+        self._X, self._y = X, y
+        self._queue = queue
+        self._time_limit = time_limit
+        self._run = None
+        self._thread = threading.Thread(target=self._work, name=f"mlp-lab-train-{self.id}", daemon=True)
+
+    def start(self) -> "TrainingJob":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Ask the run to end after the current epoch (or leave the queue). Thread-safe."""
+        self.stop_requested = True
+        if self._run is not None:
+            self._run.stop()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the thread; True if it has ended."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def done(self) -> bool:
+        return self.status not in ("queued", "preparing", "running")
+
+    def ahead(self) -> int:
+        return self._queue.ahead_of(self) if self._queue is not None and self.status == "queued" else 0
+
+    def eta(self) -> float | None:
+        """Seconds until the last epoch, from the mean epoch time so far (None before epoch 1)."""
+        if not self.records:
+            return None
+        last = self.records[-1]
+        return last.elapsed / last.epoch * (self.config.epochs - last.epoch)
+
+    def _work(self):
+        if self._queue is not None and not self._queue.acquire(self):
+            self._end("stopped", "Cancelled before training started.")
+            return
+        try:
+            self._train()
+        except Exception as e:  # noqa: BLE001 -- shown to the visitor as a sentence, never a traceback
+            self._end("failed", f"Training failed: {e}")
+        finally:
+            if self._queue is not None:
+                self._queue.release(self)
+
+    def _train(self):
+        self.started = time.monotonic()
+        self.status = "preparing"   # building the network and any augmented copies
+        run = mlp.train(self.config, self._X, self._y)
+        self._run = run
+        if self.stop_requested:
+            run.stop()
+        self.training_started = time.monotonic()
+        self.status = "running"
+        limited = False
+        for record in run:
+            self.records.append(record)
+            if record.elapsed > self._time_limit and run.status == "running":
+                limited = True
+                run.stop()
+        if run.history:
+            self.model = TrainedModel.from_run(run)
+        message = run.message
+        if limited and run.status == "stopped":
+            message = (f"Stopped at the {self._time_limit:.0f} s limit of this shared page after "
+                       f"{run.epoch} epochs; the model keeps the last finished epoch.")
+        self._end(run.status, message)
+
+    def _end(self, status, message):
+        self.message = message
+        self.status = status   # last: a reader that sees `done` also sees message and model
+
+    def __repr__(self):
+        return f"TrainingJob(id={self.id}, status={self.status!r}, epochs={len(self.records)}/{self.config.epochs})"
+
+
+@dataclass
+class RunSummary:
+    """A finished run as the history shows it."""
+
+    id: int
+    config: TrainConfig
+    records: list
+    status: str
+    message: str
+    test_accuracy: float | None
+
+    @property
+    def label(self) -> str:
+        acc = "–" if self.test_accuracy is None else f"{self.test_accuracy:.1%}"
+        return f"Run {self.id} · {describe(self.config)} · test {acc}"
+
+
+@dataclass
+class Evaluation:
+    """A model's answers on the held-out set: probabilities (n, 10), predictions (n,), accuracy."""
+
+    proba: np.ndarray
+    predicted: np.ndarray
+    accuracy: float
+
+
+@dataclass
+class LabState:
+    """One visitor's state: the running job, their model and its evaluation, the run history."""
+
+    job: TrainingJob | None = None
+    model: TrainedModel | None = None
+    model_name: str = ""
+    evaluation: Evaluation | None = None
+    runs: list = field(default_factory=list)
+    notice: tuple | None = None   # (kind, sentence) to show once: "success" | "warning" | "error"
+
+    @property
+    def training(self) -> bool:
+        return self.job is not None and not self.job.done
+
+
+def describe(config: TrainConfig) -> str:
+    """A short one-line description: '64-15-10 relu/sigmoid · mse · sgd 0.015 · b15 · 100 ep'."""
+    acts = config.hidden_activations()
+    act = acts[0] if len(set(acts)) == 1 else ",".join(acts)
+    sizes = "-".join(str(s) for s in (64, *config.hidden_layer_sizes, 10))
+    aug = f" · aug×{config.augment}" if config.augment else ""
+    return (f"{sizes} {act}/{config.output_activation} · {config.loss} · {config.optimizer} "
+            f"{config.learning_rate:g} · batch {config.batch_size} · {config.epochs} ep{aug}")
+
+
+def evaluate(model, X, y) -> Evaluation:
+    proba = model.predict_proba(X)
+    predicted = np.asarray(model.classes)[np.argmax(proba, axis=1)]
+    return Evaluation(proba, predicted, float(np.mean(predicted == y)))
+
+
+def collect(state: LabState, X_test, y_test) -> bool:
+    """If the job has ended and not been collected: add it to the history and, unless it
+    diverged or failed, make its model the visitor's model. True if anything changed."""
+    job = state.job
+    if job is None or not job.done or any(r.id == job.id for r in state.runs):
+        return False
+    usable = job.model is not None and job.status in ("completed", "early_stopped", "stopped")
+    accuracy = None
+    if usable:
+        state.model = job.model
+        state.model_name = f"your run {job.id}"
+        state.evaluation = evaluate(job.model, X_test, y_test)
+        accuracy = state.evaluation.accuracy
+    state.runs.append(RunSummary(job.id, job.config, list(job.records), job.status, job.message, accuracy))
+    if job.status == "diverged":
+        kept = (f"The page keeps using {state.model_name}." if state.model is not None else
+                "Nothing changed: the default model still answers in the Draw tab.")
+        state.notice = ("error", f"Training diverged at epoch {len(job.records) + 1}: the loss became infinite "
+                                 f"or NaN. Try a lower learning rate than {job.config.learning_rate:g}. {kept}")
+    elif job.status == "failed":
+        state.notice = ("error", job.message)
+    elif usable and accuracy < 0.2:
+        state.notice = ("warning", f"{job.message} Held-out accuracy {accuracy:.1%}, about chance: the network "
+                                   f"is stuck. Try a lower learning rate (now {job.config.learning_rate:g}).")
+    elif usable:
+        state.notice = ("success", f"{job.message} Held-out accuracy {accuracy:.1%}.")
+    else:
+        state.notice = ("warning", job.message or "The run ended before its first epoch; nothing changed.")
+    return True

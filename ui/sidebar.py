@@ -1,0 +1,165 @@
+"""The sidebar: every training option, presets, and the one TrainConfig it all adds up to.
+
+`show()` renders the widgets and returns a TrainConfig. The mapping between widget values and a
+config (`config_to_values`, `values_to_config`) is pure, so it is tested without Streamlit.
+"""
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from mlp import HIDDEN_ACTIVATIONS, TrainConfig
+from ui.presets import DEFAULT_PRESET, PRESETS
+
+# Limits for a shared hosted page. With these caps the biggest run (4 x 256 units, 3 augmented
+# copies) still needs minutes, so ui.session also stops any run after TIME_LIMIT_S seconds.
+MAX_LAYERS = 4
+MAX_UNITS = 256
+MAX_EPOCHS = 200
+MAX_AUGMENT = 3
+
+# Log-spaced, 1e-5 .. 10 (high enough to watch a run diverge).
+LEARNING_RATES = tuple(float(f"{m}e{e}") for e in range(-5, 1) for m in (1, 1.5, 2, 3, 5, 7)) + (10.0,)
+BATCH_SIZES = (4, 8, 15, 16, 32, 64, 128, 256)
+ALPHAS = (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
+VALIDATION_FRACTIONS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
+OUTPUT_ACTIVATIONS = ("softmax", "sigmoid")
+
+LOSS_LABELS = {
+    "cross_entropy": "Cross-entropy",
+    "mse": "MSE (correct gradient)",
+    "mse_as_published": "MSE as published (the post's gradient)",
+}
+OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
+ACTIVATION_LABELS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU", "tanh": "tanh", "sigmoid": "sigmoid",
+                     "identity": "identity (linear)", "softmax": "softmax"}
+PRESET_KEYS = {"The original blog post": "preset_post", "Best accuracy": "preset_best", "Fast": "preset_fast"}
+
+
+def nearest(options, value):
+    """The option closest to `value` on a log scale (linear for 0)."""
+    def distance(o):
+        if o > 0 and value > 0:
+            return abs(math.log(o) - math.log(value))
+        return abs(o - value) + (1e9 if (o > 0) != (value > 0) else 0)
+    return min(options, key=distance)
+
+
+def config_to_values(config: TrainConfig) -> dict:
+    """Widget key -> value for every sidebar widget, as `config` would set them."""
+    sizes = tuple(config.hidden_layer_sizes)[:MAX_LAYERS]
+    acts = config.hidden_activations()[:MAX_LAYERS]
+    values = {
+        "n_layers": len(sizes),
+        "per_layer_activation": len(set(acts)) > 1,
+        "activation": acts[0],
+        "output_activation": config.output_activation,
+        "loss": config.loss,
+        "optimizer": config.optimizer,
+        "learning_rate": nearest(LEARNING_RATES, config.learning_rate),
+        "momentum": float(config.momentum),
+        "nesterov": bool(config.nesterov),
+        "epochs": min(int(config.epochs), MAX_EPOCHS),
+        "batch_size": nearest(BATCH_SIZES, config.batch_size),
+        "alpha": nearest(ALPHAS, config.alpha),
+        "validation_fraction": nearest(VALIDATION_FRACTIONS, config.validation_fraction),
+        "early_stopping": bool(config.early_stopping),
+        "seed": int(config.seed),
+        "augment": min(int(config.augment), MAX_AUGMENT),
+    }
+    for i in range(MAX_LAYERS):
+        values[f"units_{i}"] = min(int(sizes[i]), MAX_UNITS) if i < len(sizes) else 64
+        values[f"activation_{i}"] = acts[i] if i < len(acts) else acts[0]
+    return values
+
+
+def values_to_config(values: dict) -> TrainConfig:
+    """The TrainConfig the widget values describe (validated)."""
+    n = int(values["n_layers"])
+    sizes = tuple(int(values[f"units_{i}"]) for i in range(n))
+    if values["per_layer_activation"]:
+        activation = tuple(values[f"activation_{i}"] for i in range(n))
+    else:
+        activation = values["activation"]
+    validation = float(values["validation_fraction"])
+    return TrainConfig(
+        hidden_layer_sizes=sizes, activation=activation, output_activation=values["output_activation"],
+        loss=values["loss"], optimizer=values["optimizer"], learning_rate=float(values["learning_rate"]),
+        momentum=float(values["momentum"]), nesterov=bool(values["nesterov"]), alpha=float(values["alpha"]),
+        epochs=int(values["epochs"]), batch_size=int(values["batch_size"]), validation_fraction=validation,
+        early_stopping=bool(values["early_stopping"]) and validation > 0, seed=int(values["seed"]),
+        augment=int(values["augment"]),
+    ).validate()
+
+
+def apply_preset(name: str) -> None:
+    """Button callback: put a preset's values into the widgets (runs before the script reruns)."""
+    st.session_state.update(config_to_values(PRESETS[name].config))
+    st.session_state["preset"] = name
+
+
+def _defaults() -> None:
+    # Widgets are created without `value=` and read their state from here; a widget that was not
+    # drawn in the last run loses its state, so the defaults are restored on every run.
+    for key, value in config_to_values(PRESETS[DEFAULT_PRESET].config).items():
+        st.session_state.setdefault(key, value)
+    st.session_state.setdefault("preset", DEFAULT_PRESET)
+
+
+def _label(labels):
+    return lambda v: labels.get(v, v)
+
+
+def show() -> TrainConfig:
+    """Render the sidebar; return the configuration it describes."""
+    _defaults()
+    sb = st.sidebar
+    sb.title("MLP Lab")
+    sb.caption("Configure a network, then press **Train**.")
+    sb.markdown("**Presets**")
+    for name, key in PRESET_KEYS.items():
+        sb.button(name, key=key, on_click=apply_preset, args=(name,), width="stretch")
+    note = sb.empty()
+
+    sb.markdown("**Architecture**")
+    n = sb.slider("Hidden layers", 1, MAX_LAYERS, key="n_layers")
+    per_layer = sb.toggle("A different activation per layer", key="per_layer_activation")
+    hidden = list(HIDDEN_ACTIVATIONS)
+    for i in range(n):
+        sb.slider(f"Units in layer {i + 1}", 1, MAX_UNITS, key=f"units_{i}")
+        if per_layer:
+            sb.selectbox(f"Activation of layer {i + 1}", hidden, key=f"activation_{i}",
+                         format_func=_label(ACTIVATION_LABELS))
+    if not per_layer:
+        sb.selectbox("Hidden activation", hidden, key="activation", format_func=_label(ACTIVATION_LABELS))
+    sb.selectbox("Output activation", OUTPUT_ACTIVATIONS, key="output_activation",
+                 format_func=_label(ACTIVATION_LABELS))
+
+    sb.markdown("**Loss and optimiser**")
+    sb.selectbox("Loss", list(LOSS_LABELS), key="loss", format_func=_label(LOSS_LABELS))
+    sb.selectbox("Optimiser", list(OPTIMIZER_LABELS), key="optimizer", format_func=_label(OPTIMIZER_LABELS))
+    sb.select_slider("Learning rate", LEARNING_RATES, key="learning_rate", format_func=lambda v: f"{v:g}")
+    if st.session_state["optimizer"] == "momentum":
+        sb.slider("Momentum", 0.0, 0.99, step=0.01, key="momentum")
+        sb.checkbox("Nesterov", key="nesterov")
+
+    sb.markdown("**Schedule**")
+    sb.slider("Epochs", 1, MAX_EPOCHS, key="epochs")
+    sb.select_slider("Batch size", BATCH_SIZES, key="batch_size")
+    sb.select_slider("L2 penalty (alpha)", ALPHAS, key="alpha", format_func=lambda v: f"{v:g}")
+    sb.select_slider("Validation split", VALIDATION_FRACTIONS, key="validation_fraction",
+                     format_func=lambda v: f"{v:.0%}")
+    no_validation = st.session_state["validation_fraction"] == 0
+    sb.checkbox("Early stopping", key="early_stopping", disabled=no_validation,
+                help="Needs a validation split: stops when its loss has not improved for 10 epochs.")
+    sb.number_input("Seed", 0, 2**31 - 1, step=1, key="seed")
+    sb.slider("Augmented copies per digit", 0, MAX_AUGMENT, key="augment",
+              help="Adds re-rendered copies of every training digit (stroke width, shifts, "
+                   "rotations): slower, but drawn digits are recognised better. 0 = off.")
+
+    config = values_to_config({k: st.session_state[k] for k in config_to_values(TrainConfig())})
+    preset = PRESETS.get(st.session_state["preset"])
+    if preset and values_to_config(config_to_values(preset.config)) == config:
+        note.caption(f"**{preset.name}:** {preset.note}")
+    return config

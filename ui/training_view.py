@@ -1,0 +1,86 @@
+"""The Train tab: Train button, the live chart (a fragment that polls the background job),
+progress, ETA, Stop, and the network the sidebar describes."""
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from ui import charts
+from ui.metrics import parameter_count
+from ui.session import LabState, TrainingJob, TrainingQueue, collect, default_slots, describe
+
+REFRESH_S = 0.25   # the live chart redraws at most 4 times a second
+
+
+@st.cache_resource
+def training_queue() -> TrainingQueue:
+    """One queue for the whole server: bounds how many visitors train at once."""
+    return TrainingQueue(default_slots())
+
+
+def show(state: LabState, config, digits) -> None:
+    left, right = st.columns([3, 1.2], gap="large")
+    with right:
+        _network(config)
+    with left:
+        buttons = st.columns([1, 5])
+        if buttons[0].button("Train", key="train", type="primary", disabled=state.training, width="stretch"):
+            state.job = TrainingJob(config, digits.X_train, digits.y_train, training_queue()).start()
+            state.notice = None
+        with buttons[1]:
+            if state.training:
+                st.caption("Training runs in the background: change settings, inspect or draw meanwhile; "
+                           "the next run uses the new settings.")
+            elif state.job is None:
+                st.caption(f"Trains {describe(config)} on {len(digits.y_train)} digits; "
+                           f"{len(digits.y_test)} more are held out for the Inspect tab.")
+        run_every = REFRESH_S if state.training else None
+        st.fragment(run_every=run_every)(_live)(state, digits)
+
+
+def _network(config) -> None:
+    sizes = (64, *config.hidden_layer_sizes, 10)
+    st.markdown("**The network**")
+    st.plotly_chart(charts.network_figure(sizes, (*config.hidden_activations(), config.output_activation)),
+                    key="network_chart", config={"displayModeBar": False, "staticPlot": True})
+    st.metric("Parameters", f"{parameter_count(sizes):,}", help="Weights plus biases")
+
+
+def _live(state: LabState, digits) -> None:
+    if collect(state, digits.X_test, digits.y_test):
+        st.rerun(scope="app")   # the other tabs now show the new model
+    job = state.job
+    if state.notice:
+        kind, text = state.notice
+        getattr(st, kind)(text)
+    if job is None:
+        st.info("Pick a preset or set the sliders in the sidebar, then press **Train**. "
+                "Loss and accuracy stream in here as each epoch finishes.")
+        return
+    status, stop = st.columns([5, 1])
+    status.markdown(_status_line(job))
+    if not job.done:
+        stop.button("Stop", key="stop", on_click=job.stop, disabled=job.stop_requested, width="stretch")
+    st.progress(len(job.records) / job.config.epochs)
+    st.plotly_chart(charts.training_figure(job.records, job.config.epochs, f"Run {job.id}: {describe(job.config)}"),
+                    key="loss_chart", config={"displayModeBar": False})
+
+
+def _status_line(job: TrainingJob) -> str:
+    n, total = len(job.records), job.config.epochs
+    if job.status == "queued":
+        ahead = job.ahead()
+        return f"⏳ **Queued, {ahead} ahead** — the server trains a few models at a time."
+    if job.status == "preparing":
+        extra = " and re-rendering augmented digits" if job.config.augment else ""
+        return f"⚙️ Building the network{extra}… ({time.monotonic() - job.started:.0f} s)"
+    if not job.done:
+        eta = job.eta()
+        left = f" · about {eta:.0f} s left" if eta is not None else ""
+        stopping = " · stopping after this epoch" if job.stop_requested else ""
+        last = job.records[-1] if job.records else None
+        acc = f" · train accuracy {last.train_accuracy:.1%}" if last else ""
+        return f"**Epoch {n} / {total}**{acc}{left}{stopping}"
+    elapsed = job.records[-1].elapsed if job.records else 0.0
+    return f"**{job.status.replace('_', ' ').capitalize()}** · {n} / {total} epochs in {elapsed:.1f} s"
