@@ -28,7 +28,9 @@ WIDTH_GAIN = 1.6       # thin digits are widened: width = min(BOX_WIDTH, gain * 
 MIN_WIDTH = 6.0        # narrowest digit (px of 32)
 INK_PIXELS = 310       # mean ink pixels per 32x32 bitmap in load_digits (sd ~35)
 BLUR_SIGMA = 1.2       # px at 32x32; lets the ink-count threshold thicken thin strokes
-SPECK_FRACTION = 0.05  # components smaller than this share of the largest one are specks
+SPECK_FRACTION = 0.05
+DESKEW = 1.0          # share of the measured slant that is sheared away (0 = off)
+SLANT_TARGET = 0.0    # slant (x px per y px) digits are sheared to  # components smaller than this share of the largest one are specks
 
 
 class ImageError(ValueError):
@@ -356,21 +358,29 @@ def _square(crop: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- normalising
 
-def normalise_ink(ink: np.ndarray, ink_pixels=INK_PIXELS) -> np.ndarray:
+def normalise_ink(ink: np.ndarray, ink_pixels=None) -> np.ndarray:
     """Render ink maps the optdigits way: (n, S, S) floats in [0, 1] -> (n, 8, 8) 0..16.
 
     Each map is cut to the bounding box of its ink (>= 0.5), stretched to fill the 32 rows
     and width_for(aspect) columns of a 32x32 bitmap, thickened or thinned so that about
-    `ink_pixels` (scalar or (n,) array) pixels are on, and counted in 4x4 blocks. Maps with
+    `ink_pixels` (scalar or (n,) array; default INK_PIXELS) pixels are on, and counted in 4x4 blocks. Maps with
     no ink give all zeros.
     """
     ink = np.asarray(ink, dtype=np.float64)
+    ink_pixels = INK_PIXELS if ink_pixels is None else ink_pixels
+    if DESKEW:
+        ink = _deskew(ink, DESKEW)
     boxes = _boxes(ink >= 0.5)
     soft = _fit_boxes(ink, boxes, order=1)
     blurred = _blur(soft, BLUR_SIGMA)
-    bitmap = _keep_brightest(blurred, soft, ink_pixels)
-    # Thickening grows the outline past the box; fit once more so rows 0..31 hold ink.
-    bitmap = _fit_boxes(bitmap, _boxes(bitmap >= 0.5), order=0) >= 0.5
+    target = np.broadcast_to(np.asarray(ink_pixels, dtype=np.float64), (ink.shape[0],))
+    wanted = target
+    for _ in range(2):
+        bitmap = _keep_brightest(blurred, soft, wanted)
+        # Thickening grows the outline past the box; fit again so rows 0..31 hold ink, and
+        # correct the pixel budget for the stretch that this second fit causes.
+        bitmap = _fit_boxes(bitmap, _boxes(bitmap >= 0.5), order=0) >= 0.5
+        wanted = wanted * target / np.maximum(bitmap.sum(axis=(1, 2)), 1)
     return bitmap.reshape(-1, 8, 4, 8, 4).sum(axis=(2, 4)).astype(np.float64)
 
 
@@ -449,3 +459,31 @@ def _keep_brightest(blurred: np.ndarray, soft: np.ndarray, ink_pixels) -> np.nda
     cut = np.take_along_axis(np.sort(score, axis=1), (score.shape[1] - k)[:, None], axis=1)
     on = (score >= cut) & (score > 1e-6)
     return on.reshape(blurred.shape).astype(np.float64)
+
+
+def _deskew(ink: np.ndarray, amount: float) -> np.ndarray:
+    """Shear ink maps (n, S, S) so their second-moment slant becomes SLANT_TARGET.
+
+    Returns (n, S, 3S/2): the canvas is widened so sheared digits stay whole. Only x moves,
+    so each row is a 1-D linear interpolation.
+    """
+    n, h, w = ink.shape
+    ys, xs = np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64)
+    mass = np.maximum(ink.sum(axis=(1, 2)), 1e-9)
+    row_mass = ink.sum(axis=2)
+    cy = row_mass @ ys / mass
+    dy = ys[None, :] - cy[:, None]
+    # sum(ink * (x - cx) * dy) = sum(ink * x * dy) because sum(ink * dy) = 0.
+    mu11 = (np.einsum("nyx,x->ny", ink, xs) * dy).sum(axis=1) / mass
+    mu02 = np.maximum((row_mass * dy ** 2).sum(axis=1) / mass, 1e-9)
+    slant = amount * (mu11 / mu02 - SLANT_TARGET)
+    wide = w + w // 2
+    src_x = (np.arange(wide) - w / 4)[None, None, :] + (slant[:, None] * dy)[:, :, None]
+    x0 = np.floor(src_x).astype(np.intp)
+    fx = (src_x - x0).astype(ink.dtype)
+    padded = np.pad(ink, ((0, 0), (0, 0), (1, 1)))  # column 0 and w+1 are zero
+    x0 = np.clip(x0 + 1, 0, w + 1)
+    x1 = np.minimum(x0 + 1, w + 1)
+    rows = np.arange(h)[None, :, None]
+    idx = np.arange(n)[:, None, None]
+    return padded[idx, rows, x0] * (1 - fx) + padded[idx, rows, x1] * fx

@@ -1,0 +1,116 @@
+"""Training-time augmentation: re-render load_digits digits with random distortions.
+
+Each 8x8 digit (0..16 on-pixel counts per 4x4 block) is upsampled to a smooth ink map, warped
+(rotation, shear, aspect change, elastic wobble) and rendered back through
+`mlp.preprocess.normalise_ink` with a random stroke width, so augmented digits go through the
+same bounding-box, size and stroke normalisation as a user's drawing does.
+"""
+
+import numpy as np
+
+from mlp.preprocess import INK_PIXELS, normalise_ink
+
+SIDE = 48           # px of the square canvas the 8x8 digit is upsampled to (digit is 32 tall)
+ROTATE_DEG = 12.0   # max |rotation|, degrees
+SHEAR = 0.3         # max |horizontal shear| (x shift per unit of y)
+STRETCH = 0.25      # max |log| of the width/height scale ratio
+ELASTIC = 1.5       # sd of the elastic displacement, px at the 32 px digit height
+INK_SPREAD = 0.25   # stroke ink target varies by +-25% around INK_PIXELS
+
+
+def augment(X: np.ndarray, y: np.ndarray, copies: int, rng: np.random.Generator) -> tuple:
+    """Return `copies` randomly re-rendered versions of each digit.
+
+    X is (n, 64) or (n, 8, 8) with values 0..16, y is (n,). Returns (X_aug, y_aug) with
+    X_aug (n * copies, 64) float64 in 0..16 and y_aug (n * copies,), copies stacked in
+    blocks of n rows. Deterministic given the state of `rng`.
+    """
+    X = np.asarray(X, dtype=np.float64).reshape(-1, 64)
+    y = np.asarray(y)
+    if copies < 0:
+        raise ValueError(f"copies must be >= 0, got {copies}")
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
+    batches = [render(X, rng) for _ in range(copies)]
+    if not batches:
+        return np.zeros((0, 64)), y[:0]
+    return np.concatenate(batches), np.tile(y, copies)
+
+
+def render(X: np.ndarray, rng: np.random.Generator = None) -> np.ndarray:
+    """Re-render digits X (n, 64) 0..16 through the image pipeline; (n, 64) 0..16.
+
+    With `rng` each digit gets a random warp and stroke width; without, it is only
+    upsampled and normalised again (useful to see what the pipeline does to clean digits).
+    """
+    X = np.asarray(X, dtype=np.float64).reshape(-1, 64)
+    ink = upsample(X)
+    if rng is None:
+        return normalise_ink(ink).reshape(-1, 64)
+    warped = _warp(ink, rng)
+    target = INK_PIXELS * np.exp(rng.uniform(-INK_SPREAD, INK_SPREAD, len(X)))
+    return normalise_ink(warped, target).reshape(-1, 64)
+
+
+def upsample(X: np.ndarray) -> np.ndarray:
+    """Smooth ink maps (n, SIDE, SIDE) in [0, 1] from block counts X (n, 64) 0..16.
+
+    Each block's count / 16 is the share of ink in it; bilinear interpolation between block
+    centres gives a map whose 0.5 level set is a plausible 32x32 bitmap outline, centred
+    on the canvas.
+    """
+    grid = X.reshape(-1, 8, 8).astype(np.float32) / 16.0
+    # Canvas px -> block coordinates: the 8 blocks span the middle 32 px.
+    weights = _interpolation_matrix((np.arange(SIDE) + 0.5 - (SIDE - 32) / 2) / 4.0 - 0.5, 8)
+    return weights @ grid @ weights.T
+
+
+def _interpolation_matrix(pos: np.ndarray, size: int) -> np.ndarray:
+    """(len(pos), size) float32 weights of linear interpolation at positions pos; 0 outside."""
+    weights = np.zeros((len(pos), size + 2), dtype=np.float32)  # one zero cell each side
+    p = np.clip(pos + 1, 0, size + 1)
+    i0 = np.minimum(np.floor(p).astype(int), size)
+    f = p - i0
+    weights[np.arange(len(pos)), i0] = 1 - f
+    weights[np.arange(len(pos)), i0 + 1] += f
+    return weights[:, 1:-1]
+
+
+def _warp(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Apply a random affine map plus a smooth elastic field to ink maps (n, S, S)."""
+    n, side, _ = ink.shape
+    c = (side - 1) / 2
+    yy, xx = (np.mgrid[0:side, 0:side] - c).astype(np.float32)
+    angle = np.deg2rad(rng.uniform(-ROTATE_DEG, ROTATE_DEG, n)).astype(np.float32)
+    shear = rng.uniform(-SHEAR, SHEAR, n).astype(np.float32)[:, None, None]
+    stretch = np.exp(rng.uniform(-STRETCH, STRETCH, n)).astype(np.float32)[:, None, None]
+    cos, sin = np.cos(angle)[:, None, None], np.sin(angle)[:, None, None]
+    # Inverse map: output pixel -> source pixel (rotate, then shear, then stretch x).
+    xr = cos * xx + sin * yy
+    yr = cos * yy - sin * xx
+    dx, dy = _elastic(n, side, rng)
+    return _sample(ink, yr + c + dy, (xr - shear * yr) / stretch + c + dx)
+
+
+def _elastic(n: int, side: int, rng: np.random.Generator) -> tuple:
+    """Smooth random displacement fields (n, side, side) x2, in px, from a coarse 4x4 grid."""
+    coarse = rng.normal(0.0, ELASTIC * side / 32, (2, n, 4, 4)).astype(np.float32)
+    weights = _interpolation_matrix(np.linspace(0, 3, side), 4)
+    field = weights @ coarse @ weights.T
+    return field[0], field[1]
+
+
+def _sample(images: np.ndarray, src_y: np.ndarray, src_x: np.ndarray) -> np.ndarray:
+    """Bilinear samples of images (n, H, W) at float coordinates (n, H, W); 0 outside."""
+    n, h, w = images.shape
+    padded = np.pad(images, ((0, 0), (1, 1), (1, 1)))  # a zero frame stands for "outside"
+    y = np.clip(src_y + 1, 0, h)
+    x = np.clip(src_x + 1, 0, w)
+    y0, x0 = y.astype(np.intp), x.astype(np.intp)  # floor, as y, x >= 0
+    fy, fx = y - y0, x - x0
+    flat = padded.reshape(n, -1)
+    base = y0 * (w + 2) + x0
+    take = lambda offset: np.take_along_axis(flat, (base + offset).reshape(n, -1), axis=1).reshape(base.shape)
+    top = take(0) * (1 - fx) + take(1) * fx
+    bottom = take(w + 2) * (1 - fx) + take(w + 3) * fx
+    return top * (1 - fy) + bottom * fy
