@@ -21,7 +21,9 @@ _EPS = {np.dtype(np.float32): 1e-7, np.dtype(np.float64): 1e-15}
 
 def _clip_probabilities(p):
     eps = _EPS.get(np.asarray(p).dtype, 1e-15)
-    return np.clip(p, eps, 1.0 - eps)
+    # maximum then minimum: the same as np.clip, several times faster on NumPy 2.
+    out = np.maximum(p, eps)
+    return np.minimum(out, 1.0 - eps, out=out)
 
 
 class MSE:

@@ -20,6 +20,11 @@ import numpy as np
 from .activations import get_activation
 from .losses import CrossEntropy, check_pair, get_loss, loss_value
 
+# Activations with f(1) = 1: applied to a hidden layer's whole buffer, ones column included, they
+# leave the ones in place, and a contiguous buffer is about twice as fast to work on as the view
+# without its last column.
+_KEEP_ONES = ("relu", "leaky_relu", "identity")
+
 
 def _generator(seed) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
@@ -188,7 +193,8 @@ class Backprop:
 
     ``gradient`` writes the gradient of the mean loss over a batch (plus the L2 penalty) into a
     flat vector laid out like ``net.params``. This is the training hot path: every array it
-    touches is allocated once, here.
+    touches is allocated once, here, and so are the views of them each batch size needs, so a
+    batch costs the NumPy calls of the math and little else.
     """
 
     def __init__(self, net: Network, batch_size: int):
@@ -201,6 +207,23 @@ class Backprop:
         self.deltas = [np.empty((n, s), dt) for s in net.sizes[1:]]
         self.grads = np.empty_like(net.params)
         self._grad_views = net.layer_views(self.grads)
+        self._tmp = np.empty_like(net.params)
+        self._views = {}
+        # Σw² (biases excluded) of the weights the last ``gradient`` call saw, when alpha > 0:
+        # what scikit-learn's per-batch loss adds as its L2 term.
+        self.weight_sq = 0.0
+
+    def _views_for(self, n):
+        """Views cut to the first ``n`` rows, cached: (layer inputs with ones, layer outputs,
+        what each layer's activation is applied to in place, deltas)."""
+        views = self._views.get(n)
+        if views is None:
+            inputs = [a[:n] for a in self.acts[1:-1]]
+            outputs = [a[:n, :-1] for a in self.acts[1:-1]] + [self.acts[-1][:n]]
+            targets = [full if act.name in _KEEP_ONES else out
+                       for full, out, act in zip(inputs, outputs, self.net.activations)] + [outputs[-1]]
+            views = self._views[n] = (inputs, outputs, targets, [d[:n] for d in self.deltas])
+        return views
 
     def with_ones(self, x):
         """``x`` (n, d) scaled by the net's input scale, with a column of ones appended: (n, d + 1)."""
@@ -208,40 +231,51 @@ class Backprop:
         np.multiply(x, self.net.input_scale, out=xa[:, :-1])
         return xa
 
-    def gradient(self, xa, y, loss, alpha=0.0, want_loss=False):
+    def gradient(self, xa, y, loss, alpha=0.0, want_loss=False, outputs=None):
         """Gradient of the batch's mean loss w.r.t. ``net.params``, in ``self.grads``.
 
         xa: (n, sizes[0] + 1) inputs already scaled, with the ones column (see ``with_ones``).
         y: (n, sizes[-1]) targets. alpha: L2 strength, scaled as scikit-learn scales it
-        (penalty 0.5 · alpha · Σw² / n, biases excluded). Returns the batch's loss if
-        ``want_loss``, else None; the gradient is left in ``self.grads`` (laid out like params).
+        (penalty 0.5 · alpha · Σw² / n, biases excluded). outputs: an optional (n, sizes[-1])
+        array (a slice of an epoch-long buffer, say) that receives the output layer's
+        activations, so a caller can score many batches at once later. Returns the batch's loss
+        if ``want_loss``, else None; the gradient is left in ``self.grads`` (laid out like params).
         """
         net, n, grads = self.net, len(xa), self.grads
-        acts = [xa] + [a[:n] for a in self.acts[1:]]
-        for i, (layer, act) in enumerate(zip(net.layers, net.activations)):
-            out = acts[i + 1] if i == len(net.layers) - 1 else acts[i + 1][:, :-1]
-            np.matmul(acts[i], layer, out=out)
-            act.forward_(out)
-        out_act = net.activations[-1]
-        a_out = acts[-1]
-        delta = self.deltas[-1][:n]
+        inputs, outs, targets, deltas = self._views_for(n)
+        if outputs is not None:
+            outs, targets = outs[:-1] + [outputs], targets[:-1] + [outputs]
+        layers, acts = net.layers, net.activations
+        last = len(layers) - 1
+        a = xa
+        for i in range(last + 1):
+            np.matmul(a, layers[i], out=outs[i])
+            acts[i].forward_(targets[i])
+            if i < last:
+                a = inputs[i]
+        a_out, out_act = outs[-1], acts[-1]
+        delta = deltas[-1]
         loss.delta(y, a_out, out_act, out=delta)
         delta *= 1.0 / n
         gviews = self._grad_views
-        for i in range(len(net.layers) - 1, -1, -1):
-            np.matmul(acts[i].T, delta, out=gviews[i])
+        for i in range(last, -1, -1):
+            np.matmul((inputs[i - 1] if i else xa).T, delta, out=gviews[i])
             if i:
-                below = self.deltas[i - 1][:n]
+                below = deltas[i - 1]
                 np.matmul(delta, net.weights[i].T, out=below)
-                net.activations[i - 1].backprop_(acts[i][:, :-1], below)
+                acts[i - 1].backprop_(outs[i - 1], below)
                 delta = below
         value = None
         if want_loss:
             value = loss_value(loss, y, a_out, out_act)
         if alpha:
-            grads += (alpha / n) * net.weight_mask * net.params
+            tmp = self._tmp
+            np.multiply(net.params, net.weight_mask, out=tmp)
+            self.weight_sq = float(np.dot(tmp, tmp))
+            tmp *= alpha / n
+            grads += tmp
             if want_loss:
-                value += 0.5 * alpha * float(np.dot(net.params * net.weight_mask, net.params)) / n
+                value += 0.5 * alpha * self.weight_sq / n
         if net.mask is not None:
             grads *= net.mask
         return value

@@ -80,7 +80,8 @@ class Adam:
         self.t += 1
         b1, b2, m, v, tmp = self.beta_1, self.beta_2, self.m, self.v, self._tmp
         m *= b1
-        m += (1 - b1) * grads
+        np.multiply(grads, 1 - b1, out=tmp)
+        m += tmp
         v *= b2
         np.multiply(grads, grads, out=tmp)
         tmp *= 1 - b2

@@ -184,12 +184,20 @@ class Training:
     X: (n, n_features) raw inputs; y: (n,) labels of any kind (the classes are ``np.unique(y)``).
     ``validation``: an optional (X_val, y_val) held-out set; otherwise ``config.validation_fraction``
     of the data (stratified) is held out. ``model``: continue training this Network instead of
-    building a new one.
+    building a new one. ``optimizer``, ``rng``: continue with these (an optimiser's moments, a
+    generator's stream) instead of fresh ones. ``measure``: how each epoch's train loss and
+    accuracy are measured: "full" — on the whole training set after the epoch; "batches" — from
+    the outputs each batch had while it was trained, with the L2 penalty of the weights it saw,
+    that is scikit-learn's ``loss_curve_`` (its mean batch loss), at no extra forward pass.
     """
 
-    def __init__(self, config: TrainConfig, X, y, validation=None, model: Network | None = None, classes=None):
+    def __init__(self, config: TrainConfig, X, y, validation=None, model: Network | None = None, classes=None,
+                 *, optimizer=None, rng=None, measure="full"):
         self.config = config.validate()
-        self.rng = np.random.default_rng(config.seed)
+        if measure not in ("full", "batches"):
+            raise ValueError(f"measure must be 'full' or 'batches', got {measure!r}")
+        self.measure = measure
+        self.rng = np.random.default_rng(config.seed) if rng is None else rng
         X = np.asarray(X, dtype=float)
         y = np.asarray(y)
         if X.ndim != 2 or len(X) != len(y) or len(X) == 0:
@@ -207,7 +215,10 @@ class Training:
             X_aug, y_aug = augment(X, y, int(config.augment), self.rng)
             X, y = np.concatenate([X, X_aug]), np.concatenate([y, y_aug])
         self.model = model or build_network(config, X.shape[1], len(self.classes), self.rng)
-        if self.model.sizes[0] != X.shape[1] or self.model.sizes[-1] != len(self.classes):
+        # Two classes may share one sigmoid unit (its output is the probability of classes[1]),
+        # as in scikit-learn's MLPClassifier.
+        n_out = 1 if self.model.sizes[-1] == 1 and len(self.classes) == 2 else len(self.classes)
+        if self.model.sizes[0] != X.shape[1] or self.model.sizes[-1] != n_out:
             raise ValueError(f"the model's shape {self.model.sizes} does not fit {X.shape[1]} features "
                              f"and {len(self.classes)} classes")
         self.loss = get_loss(config.loss)
@@ -223,7 +234,7 @@ class Training:
             self._val = (xv * net.input_scale, vi, self._one_hot(vi))
         hyper = dict(learning_rate=config.learning_rate, momentum=config.momentum, nesterov=config.nesterov,
                      beta_1=config.beta_1, beta_2=config.beta_2, epsilon=config.epsilon)
-        self.optimizer = make_optimizer(config.optimizer, net.params, **hyper)
+        self.optimizer = optimizer or make_optimizer(config.optimizer, net.params, **hyper)
         self.history: list[EpochRecord] = []
         self.status = "running"
         self.message = ""
@@ -235,8 +246,14 @@ class Training:
         self._start = None
         self._xs = np.empty_like(self._x)
         self._ys = np.empty_like(self._y)
+        self._order = None
+        # measure == "batches": every sample's output as its batch saw it, and the batches' Σw².
+        self._outputs = np.empty_like(self._y) if measure == "batches" else None
+        self._weight_sq = 0.0
 
     def _one_hot(self, idx):
+        if self.model.sizes[-1] == 1:  # one sigmoid unit for two classes: target 1 for classes[1]
+            return idx.astype(self.model.dtype)[:, None]
         out = np.zeros((len(idx), len(self.classes)), self.model.dtype)
         out[np.arange(len(idx)), idx] = 1
         return out
@@ -304,15 +321,19 @@ class Training:
         cfg, net, ws, opt = self.config, self.model, self._ws, self.optimizer
         n, bs = len(self._x), ws.batch_size
         if cfg.shuffle:
-            order = self.rng.permutation(n)
+            order = self._order = self.rng.permutation(n)
             np.take(self._x, order, axis=0, out=self._xs)
             np.take(self._y, order, axis=0, out=self._ys)
             xs, ys = self._xs, self._ys
         else:
             xs, ys = self._x, self._y
+        outs, weight_sq = self._outputs, 0.0
         for k in range(0, n, bs):
-            ws.gradient(xs[k:k + bs], ys[k:k + bs], self.loss, alpha=cfg.alpha)
+            ws.gradient(xs[k:k + bs], ys[k:k + bs], self.loss, alpha=cfg.alpha,
+                        outputs=None if outs is None else outs[k:k + bs])
+            weight_sq += ws.weight_sq
             opt.step(net.params, ws.grads)
+        self._weight_sq = weight_sq
         self.epoch += 1
 
     def _evaluate(self, x_scaled, y_idx, y_onehot):
@@ -323,11 +344,31 @@ class Training:
         if self.config.alpha:
             w = net.params * net.weight_mask
             loss += 0.5 * self.config.alpha * float(np.dot(w, w)) / len(y_idx)
-        acc = float(np.mean(np.argmax(a, axis=1) == y_idx))
+        acc = float(np.mean(self._predicted(a) == y_idx))
         return loss, acc
 
+    def _predicted(self, a):
+        """Class indices (n,) from output activations (n, k); one sigmoid unit: index 1 above 0.5."""
+        return (a[:, 0] > 0.5).astype(int) if a.shape[1] == 1 else np.argmax(a, axis=1)
+
+    def _batch_scores(self):
+        """Mean loss and accuracy of the last epoch's batches, from the outputs they were trained on.
+
+        The loss is scikit-learn's ``loss_`` for the epoch: the batch losses, each with the L2
+        penalty 0.5 · alpha · Σw² / batch size of the weights it saw, weighted by batch size.
+        """
+        shuffled = self.config.shuffle
+        y, y_idx = (self._ys, self._y_idx[self._order]) if shuffled else (self._y, self._y_idx)
+        loss = loss_value(self.loss, y, self._outputs, self.model.activations[-1])
+        if self.config.alpha:
+            loss += 0.5 * self.config.alpha * self._weight_sq / len(y)
+        return loss, float(np.mean(self._predicted(self._outputs) == y_idx))
+
     def _measure(self) -> EpochRecord:
-        tl, ta = self._evaluate(self._x[:, :-1], self._y_idx, self._y)
+        if self.measure == "batches":
+            tl, ta = self._batch_scores()
+        else:
+            tl, ta = self._evaluate(self._x[:, :-1], self._y_idx, self._y)
         vl = va = None
         if self._val is not None:
             vl, va = self._evaluate(*self._val)
