@@ -30,3 +30,6 @@ from .model import TrainedModel
 from .persistence import ModelFileError, load_model, model_to_bytes, save_model
 
 __all__ += ["TrainedModel", "ModelFileError", "load_model", "model_to_bytes", "save_model"]
+from .estimator import EXPECTED_FAILED_CHECKS, MLPClassifier
+
+__all__ += ["MLPClassifier"]

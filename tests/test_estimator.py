@@ -1,0 +1,241 @@
+"""mlp.MLPClassifier against its oracle, scikit-learn's MLPClassifier, and scikit-learn's own checks."""
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.neural_network import MLPClassifier as SklearnMLP
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.base import clone
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from mlp import MLPClassifier
+from mlp.estimator import EXPECTED_FAILED_CHECKS
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@parametrize_with_checks([MLPClassifier(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.01,
+                                        random_state=0)],
+                         expected_failed_checks=lambda estimator: EXPECTED_FAILED_CHECKS)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X[:300] / 16.0, y[:300]
+
+
+def start_from(est, X, y, coefs, intercepts):
+    """Fit ``est`` once (to set it up), then put the given weights in, ready for a warm start."""
+    est.set_params(max_iter=1, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    est.coefs_ = [c.copy() for c in coefs]
+    est.intercepts_ = [b.copy() for b in intercepts]
+    return est
+
+
+def fit_quietly(est, X, y, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y, **kw)
+
+
+def same_start(X, y, params, seed=1):
+    """Both estimators set up on (X, y) and given the same random starting weights."""
+    rng = np.random.default_rng(seed)
+    n_out = 1 if len(np.unique(y)) == 2 else len(np.unique(y))
+    sizes = [X.shape[1], *params["hidden_layer_sizes"], n_out]
+    coefs = [rng.uniform(-0.3, 0.3, (a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
+    intercepts = [rng.uniform(-0.3, 0.3, b) for b in sizes[1:]]
+    theirs = start_from(SklearnMLP(**params), X, y, coefs, intercepts)
+    ours = start_from(MLPClassifier(dtype="float64", **params), X, y, coefs, intercepts)
+    return theirs, ours
+
+
+def assert_same_weights(theirs, ours, tol):
+    for a, b in zip(theirs.coefs_ + theirs.intercepts_, ours.coefs_ + ours.intercepts_):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(b, a, rtol=0, atol=tol)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
+def test_one_sgd_step_matches_sklearn(digits, activation):
+    """Softmax + cross-entropy, 10 classes, L2 on: one full-batch SGD step gives sklearn's weights."""
+    X, y = digits
+    params = dict(hidden_layer_sizes=(12, 7), activation=activation, solver="sgd", momentum=0.0,
+                  learning_rate_init=0.05, alpha=0.01, batch_size=len(X), shuffle=False)
+    theirs, ours = same_start(X, y, params)
+    before = [c.copy() for c in ours.coefs_]
+    fit_quietly(theirs, X, y)
+    fit_quietly(ours, X, y)
+    assert_same_weights(theirs, ours, 1e-10)
+    assert not np.allclose(before[0], ours.coefs_[0])  # the step did move the weights
+    assert ours.out_activation_ == theirs.out_activation_ == "softmax"
+
+
+@pytest.mark.parametrize("solver,extra", [("sgd", dict(momentum=0.9, nesterovs_momentum=True)),
+                                          ("sgd", dict(momentum=0.5, nesterovs_momentum=False)),
+                                          ("adam", dict(beta_1=0.8, beta_2=0.99))])
+def test_several_epochs_of_minibatches_match_sklearn(digits, solver, extra):
+    """Unshuffled minibatches over 3 epochs: the same weights and the same loss_curve_ (sklearn's
+    mean batch loss with its L2 term) for every optimiser."""
+    X, y = digits
+    params = dict(hidden_layer_sizes=(10,), solver=solver, learning_rate_init=0.01, alpha=0.001, batch_size=64,
+                  shuffle=False, **extra)
+    theirs, ours = same_start(X, y, params)
+    theirs.set_params(max_iter=3)
+    ours.set_params(max_iter=3)
+    fit_quietly(theirs, X, y)
+    fit_quietly(ours, X, y)
+    assert_same_weights(theirs, ours, 1e-9)
+    np.testing.assert_allclose(ours.loss_curve_[-3:], theirs.loss_curve_[-3:], rtol=1e-10)
+
+
+def test_two_classes_use_one_logistic_unit_like_sklearn(digits):
+    X, y = digits
+    keep = np.isin(y, [3, 8])
+    X, y = X[keep], np.where(y[keep] == 3, "three", "eight")
+    params = dict(hidden_layer_sizes=(6,), solver="sgd", momentum=0.0, learning_rate_init=0.1, batch_size=len(X),
+                  shuffle=False)
+    theirs, ours = same_start(X, y, params)
+    fit_quietly(theirs, X, y)
+    fit_quietly(ours, X, y)
+    assert_same_weights(theirs, ours, 1e-10)
+    assert ours.n_outputs_ == 1 and ours.out_activation_ == "logistic"
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-12)
+    assert (ours.predict(X) == theirs.predict(X)).all()
+
+
+def test_partial_fit_continues_from_coefs_like_sklearn(digits):
+    """partial_fit keeps the optimiser's state and starts from whatever coefs_ holds."""
+    X, y = digits
+    params = dict(hidden_layer_sizes=(9,), solver="adam", batch_size=100, shuffle=False, learning_rate_init=0.01)
+    theirs, ours = SklearnMLP(**params), MLPClassifier(dtype="float64", **params)
+    classes = np.unique(y)
+    theirs.partial_fit(X, y, classes=classes)
+    ours.partial_fit(X, y, classes=classes)
+    ours.coefs_ = [c.copy() for c in theirs.coefs_]      # both now continue from sklearn's weights
+    ours.intercepts_ = [b.copy() for b in theirs.intercepts_]
+    ours._optimizer.m[...] = 0  # and the same (sklearn's) Adam state, rebuilt below
+    ours._optimizer.v[...] = 0
+    ours._optimizer.t = theirs._optimizer.t
+    net = ours._network()
+    for views, state in ((net.layer_views(ours._optimizer.m), theirs._optimizer.ms),
+                         (net.layer_views(ours._optimizer.v), theirs._optimizer.vs)):
+        n = len(views)
+        for view, w, b in zip(views, state[:n], state[n:]):
+            view[:-1], view[-1] = w, b
+    for _ in range(2):
+        theirs.partial_fit(X, y)
+        ours.partial_fit(X, y)
+    assert_same_weights(theirs, ours, 1e-9)
+    assert ours.n_iter_ == theirs.n_iter_ == 1
+    assert ours.t_ == theirs.t_ == 3 * len(X)
+
+
+def test_stopping_rule_matches_sklearn(digits):
+    """With a tol no epoch can beat, both stop after n_iter_no_change + 1 epochs."""
+    X, y = digits
+    params = dict(hidden_layer_sizes=(8,), tol=10.0, n_iter_no_change=3, max_iter=50, random_state=0)
+    theirs = fit_quietly(SklearnMLP(**params), X, y)
+    ours = fit_quietly(MLPClassifier(**params), X, y)
+    assert ours.n_iter_ == theirs.n_iter_ == 5
+    assert len(ours.loss_curve_) == 5 and ours.best_loss_ == min(ours.loss_curve_)
+    assert ours.validation_scores_ is None
+
+
+def test_early_stopping_restores_the_best_epoch(digits):
+    """Early stopping on validation accuracy keeps the weights of the best epoch: the same weights
+    as a run (same random_state, so the same split and batches) that ends at that epoch."""
+    X, y = digits
+    params = dict(hidden_layer_sizes=(10,), early_stopping=True, validation_fraction=0.2, n_iter_no_change=3,
+                  learning_rate_init=0.01, max_iter=60, random_state=3)
+    est = fit_quietly(MLPClassifier(**params), X, y)
+    scores = est.validation_scores_
+    assert len(scores) == est.n_iter_ == len(est.loss_curve_) and est.n_iter_ < 60
+    assert est.best_validation_score_ == max(scores) and est.best_loss_ is None
+    best_epoch = int(np.argmax(scores)) + 1
+    short = fit_quietly(MLPClassifier(**{**params, "max_iter": best_epoch}), X, y)
+    assert_same_weights(short, est, 0)
+
+
+@pytest.mark.parametrize("labels", [np.array(["cat", "dog", "emu"]), np.array([-5, 10, 42])])
+def test_any_labels(labels):
+    X, y_idx = make_classification(120, 6, n_informative=4, n_classes=3, random_state=0)
+    y = labels[y_idx]
+    est = MLPClassifier(hidden_layer_sizes=(10,), learning_rate_init=0.05, max_iter=60, random_state=0).fit(X, y)
+    assert (est.classes_ == np.sort(labels)).all()
+    assert set(est.predict(X)) <= set(labels) and est.score(X, y) > 0.8
+    proba = est.predict_proba(X)
+    assert proba.shape == (120, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, atol=1e-5)
+    assert (est.classes_[proba.argmax(axis=1)] == est.predict(X)).all()
+
+
+def test_pipeline_grid_search_and_cross_validation(digits):
+    X, y = digits
+    pipe = make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(16,), batch_size=32, max_iter=30,
+                                                         random_state=0))
+    assert cross_val_score(pipe, X, y, cv=3).mean() > 0.8  # chance: 0.1
+    grid = GridSearchCV(pipe, {"mlpclassifier__alpha": [1e-4, 1e-1], "mlpclassifier__activation": ["relu", "tanh"]},
+                        cv=2).fit(X, y)
+    assert grid.best_score_ > 0.6  # 150 training digits per fold
+    copy = clone(grid.best_estimator_)
+    assert copy.get_params()["mlpclassifier__alpha"] == grid.best_params_["mlpclassifier__alpha"]
+    assert not hasattr(copy[-1], "coefs_")
+
+
+def test_per_layer_activations_and_mse_loss(digits):
+    X, y = digits
+    est = MLPClassifier(hidden_layer_sizes=(20, 12), activation=("tanh", "relu"), loss="mse",
+                        learning_rate_init=0.01, max_iter=40, random_state=0).fit(X, y)
+    assert [c.shape for c in est.coefs_] == [(64, 20), (20, 12), (12, 10)]
+    assert est.score(X, y) > 0.8
+
+
+def test_float32_is_the_default_and_float64_is_available(digits):
+    X, y = digits
+    fast = fit_quietly(MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0), X, y)
+    exact = fit_quietly(MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0, dtype="float64"), X, y)
+    assert fast.coefs_[0].dtype == np.float32 and exact.coefs_[0].dtype == np.float64
+    np.testing.assert_allclose(fast.coefs_[0], exact.coefs_[0], atol=1e-4)
+
+
+def test_warm_start_continues_and_fit_restarts(digits):
+    X, y = digits
+    est = fit_quietly(MLPClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0), X, y)
+    first = [c.copy() for c in est.coefs_]
+    fit_quietly(est, X, y)  # no warm start: the same fresh start, the same result
+    assert_same_weights(type("W", (), {"coefs_": first, "intercepts_": []})(), est, 0)
+    est.set_params(warm_start=True)
+    fit_quietly(est, X, y)
+    assert len(est.loss_curve_) == 6 and not np.allclose(est.coefs_[0], first[0])
+    with pytest.raises(ValueError, match="same classes"):
+        est.fit(X[y < 5], y[y < 5])
+
+
+@pytest.mark.parametrize("params,message", [
+    (dict(solver="lbfgs"), "solver"), (dict(activation="softplus"), "activation"),
+    (dict(hidden_layer_sizes=(10, 0)), "hidden_layer_sizes"), (dict(batch_size=0), "batch_size"),
+    (dict(activation=("relu",), hidden_layer_sizes=(4, 4)), "activations"), (dict(loss="hinge"), "loss"),
+    (dict(dtype="float16"), "dtype"), (dict(momentum=1.5), "momentum")])
+def test_bad_parameters_get_a_clear_message(digits, params, message):
+    X, y = digits
+    with pytest.raises(ValueError, match=message):
+        MLPClassifier(**params).fit(X, y)
+
+
+def test_divergence_is_a_clear_error(digits):
+    X, y = digits
+    est = MLPClassifier(hidden_layer_sizes=(8,), solver="sgd", momentum=0.0, learning_rate_init=1e6, max_iter=5,
+                        random_state=0)
+    with pytest.raises(ValueError, match="diverged"):
+        est.fit(X * 1e3, y)
