@@ -278,7 +278,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
     def _initialize(self, net):
         """scikit-learn's initialisation: weights and biases uniform in ±sqrt(factor / (fan_in + fan_out)),
-        factor 2 after a logistic hidden layer's activation choice, else 6."""
+        factor 2 for the logistic activation, else 6. scikit-learn has one activation for every
+        layer; with one per hidden layer, layer i takes hidden layer i's, the output layer the last's."""
         hidden = self._hidden_activations()
         for i, (w, b) in enumerate(zip(net.weights, net.biases)):
             act = hidden[min(i, len(hidden) - 1)] if hidden else self._single_activation()
