@@ -75,6 +75,7 @@ class Adam:
         self.m = np.zeros_like(params)
         self.v = np.zeros_like(params)
         self._tmp = np.empty_like(params)
+        self._young = None   # (indices, step of their reset) of parameters restarted by ``reset``
 
     def step(self, params, grads):
         self.t += 1
@@ -91,11 +92,37 @@ class Adam:
         tmp += self.epsilon
         np.divide(m, tmp, out=tmp)
         tmp *= -lr
+        if self._young is not None:
+            self._restep_young(tmp)
         params += tmp
 
     def reset(self, index):
+        """Restart the parameters at ``index``: zero moments and their own bias correction.
+
+        With zero moments but the run's step count, m / √v of a few gradients is not yet
+        unbiased and the first steps would be up to ~6× the learning rate; counting their steps
+        from the reset gives them a fresh Adam's steps instead (SET regrows weights this way).
+        """
         self.m[index] = 0
         self.v[index] = 0
+        index = np.arange(self.m.size)[index].reshape(-1)
+        if self._young is None:
+            self._young = (index, np.full(index.size, self.t))
+        else:
+            idx, start = self._young
+            keep = ~np.isin(idx, index)
+            self._young = (np.concatenate([idx[keep], index]), np.concatenate([start[keep], np.full(index.size, self.t)]))
+
+    def _restep_young(self, tmp):
+        """Redo the step in ``tmp`` for restarted parameters with their own bias correction."""
+        idx, start = self._young
+        steps = self.t - start
+        b1, b2 = self.beta_1, self.beta_2
+        lr = self.learning_rate * np.sqrt(1 - b2 ** steps) / (1 - b1 ** steps)
+        tmp[idx] = -lr * self.m[idx] / (np.sqrt(self.v[idx]) + self.epsilon)
+        old = b2 ** steps < 1e-16   # both corrections are 1 to float precision: the global step is theirs
+        if old.any():
+            self._young = (idx[~old], start[~old]) if not old.all() else None
 
     def __repr__(self):
         return f"Adam(learning_rate={self.learning_rate}, beta_1={self.beta_1}, beta_2={self.beta_2})"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import charts
+from ui import charts, sparsity
 
 METRICS = {"val_accuracy": "validation accuracy", "train_accuracy": "train accuracy",
            "val_loss": "validation loss", "train_loss": "train loss"}
@@ -19,7 +19,8 @@ def rows(runs) -> list[dict]:
             "run": r.id, "layers": "-".join(str(s) for s in (64, *c.hidden_layer_sizes, 10)),
             "activation": acts[0] if len(set(acts)) == 1 else ",".join(acts), "output": c.output_activation,
             "loss": c.loss, "optimizer": c.optimizer, "learning rate": f"{c.learning_rate:g}", "batch": c.batch_size,
-            "epochs": len(r.records), "L2": f"{c.alpha:g}", "augment": c.augment, "status": r.status.replace("_", " "),
+            "epochs": len(r.records), "L2": f"{c.alpha:g}", "augment": c.augment,
+            "connections": sparsity.label(c), "weights": sum(s.weights for s in sparsity.planned_stats(c)), "status": r.status.replace("_", " "),
             "held-out accuracy": r.test_accuracy,
         })
     return out
@@ -30,7 +31,8 @@ def show(state) -> None:
     if not runs:
         return
     st.subheader("Run history")
-    labels = {r.id: f"Run {r.id}" for r in runs}
+    labels = {r.id: f"Run {r.id}" + ("" if r.config.connectivity == "dense" else f" · {sparsity.label(r.config)}")
+              for r in runs}
     has_val = [m for m in METRICS if not m.startswith("val") or any(r.records and r.records[0].val_loss is not None
                                                                     for r in runs)]
     c1, c2 = st.columns([3, 1.2])

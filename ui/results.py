@@ -36,7 +36,8 @@ def _summary(state: LabState, digits) -> None:
     cols[0].metric("Held-out accuracy", f"{ev.accuracy:.1%}",
                    help="On the 25% of the digits the model never trained on")
     cols[1].metric("Mistakes", f"{int(np.sum(ev.predicted != digits.y_test))} of {len(digits.y_test)}")
-    cols[2].metric("Parameters", f"{parameter_count(net.sizes):,}")
+    cols[2].metric("Parameters", f"{net.n_params:,}",
+                   help=None if net.mask is None else f"Sparse: {parameter_count(net.sizes):,} if dense")
     cols[3].metric("Model", state.model_name)
 
 

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import mlp
+from ui import sparsity
 from mlp import TrainConfig, TrainedModel
+from mlp.sparse import input_connections
 
 TIME_LIMIT_S = 60.0   # a run on the shared page stops after this much training time
 
@@ -87,6 +89,7 @@ class TrainingJob:
         self.status = "queued"
         self.message = ""
         self.model: TrainedModel | None = None
+        self.pixels = None   # sparse runs: (epoch, (8, 8) first-layer connections per input pixel)
         self.started = time.monotonic()
         self.training_started: float | None = None
         self.stop_requested = False
@@ -145,9 +148,13 @@ class TrainingJob:
         if self.stop_requested:
             run.stop()
         self.training_started = time.monotonic()
+        if self.config.connectivity != "dense":
+            self.pixels = (0, input_connections(run.model, (8, 8)))
         self.status = "running"
         limited = False
         for record in run:
+            if self.config.connectivity != "dense":
+                self.pixels = (record.epoch, input_connections(run.model, (8, 8)))
             self.records.append(record)
             if record.elapsed > self._time_limit and run.status == "running":
                 limited = True
@@ -216,8 +223,9 @@ def describe(config: TrainConfig) -> str:
     act = acts[0] if len(set(acts)) == 1 else ",".join(acts)
     sizes = "-".join(str(s) for s in (64, *config.hidden_layer_sizes, 10))
     aug = f" · aug×{config.augment}" if config.augment else ""
+    sparse = "" if config.connectivity == "dense" else f" · {sparsity.label(config)}"
     return (f"{sizes} {act}/{config.output_activation} · {config.loss} · {config.optimizer} "
-            f"{config.learning_rate:g} · batch {config.batch_size} · {config.epochs} ep{aug}")
+            f"{config.learning_rate:g} · batch {config.batch_size} · {config.epochs} ep{aug}{sparse}")
 
 
 def evaluate(model, X, y) -> Evaluation:

@@ -10,6 +10,7 @@ import math
 import streamlit as st
 
 from mlp import HIDDEN_ACTIVATIONS, TrainConfig
+from ui import sparsity
 from ui.presets import DEFAULT_PRESET, PRESETS
 
 # Limits for a shared hosted page. With these caps the biggest run (4 x 256 units, 3 augmented
@@ -71,6 +72,7 @@ def config_to_values(config: TrainConfig) -> dict:
     for i in range(MAX_LAYERS):
         values[f"units_{i}"] = min(int(sizes[i]), MAX_UNITS) if i < len(sizes) else 64
         values[f"activation_{i}"] = acts[i] if i < len(acts) else acts[0]
+    values.update(sparsity.config_values(config))
     return values
 
 
@@ -89,7 +91,7 @@ def values_to_config(values: dict) -> TrainConfig:
         momentum=float(values["momentum"]), nesterov=bool(values["nesterov"]), alpha=float(values["alpha"]),
         epochs=int(values["epochs"]), batch_size=int(values["batch_size"]), validation_fraction=validation,
         early_stopping=bool(values["early_stopping"]) and validation > 0, seed=int(values["seed"]),
-        augment=int(values["augment"]),
+        augment=int(values["augment"]), **sparsity.config_fields(values),
     ).validate()
 
 
@@ -135,6 +137,7 @@ def show() -> TrainConfig:
         sb.selectbox("Hidden activation", hidden, key="activation", format_func=_label(ACTIVATION_LABELS))
     sb.selectbox("Output activation", OUTPUT_ACTIVATIONS, key="output_activation",
                  format_func=_label(ACTIVATION_LABELS))
+    sparsity.controls(sb)
 
     sb.markdown("**Loss and optimiser**")
     sb.selectbox("Loss", list(LOSS_LABELS), key="loss", format_func=_label(LOSS_LABELS))

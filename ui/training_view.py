@@ -6,8 +6,7 @@ import time
 
 import streamlit as st
 
-from ui import charts
-from ui.metrics import parameter_count
+from ui import charts, sparsity
 from ui.session import LabState, TrainingJob, TrainingQueue, collect, default_slots, describe
 
 REFRESH_S = 0.25   # the live chart redraws at most 4 times a second
@@ -44,7 +43,7 @@ def _network(config) -> None:
     st.markdown("**The network**")
     st.plotly_chart(charts.network_figure(sizes, (*config.hidden_activations(), config.output_activation)),
                     key="network_chart", config={"displayModeBar": False, "staticPlot": True})
-    st.metric("Parameters", f"{parameter_count(sizes):,}", help="Weights plus biases")
+    sparsity.show_size(config)
 
 
 def _live(state: LabState, digits) -> None:
@@ -65,6 +64,8 @@ def _live(state: LabState, digits) -> None:
     st.progress(len(job.records) / job.config.epochs)
     st.plotly_chart(charts.training_figure(job.records, job.config.epochs, f"Run {job.id}: {describe(job.config)}"),
                     key="loss_chart", config={"displayModeBar": False})
+    if job.pixels is not None:
+        sparsity.show_pixels(*job.pixels)
 
 
 def _status_line(job: TrainingJob) -> str:
