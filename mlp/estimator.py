@@ -19,7 +19,12 @@ What differs: only the 'sgd' and 'adam' solvers with a constant learning rate (n
 ``dtype`` (float32 by default: faster, and as accurate on these problems).
 
 Our own parameters: ``activation`` may be a tuple with one name per hidden layer; ``loss``
-("log_loss" — also called "cross_entropy" —, "mse", "mse_as_published"); ``dtype``.
+("log_loss" — also called "cross_entropy" —, "mse", "mse_as_published"); ``dtype``; sparse
+connectivity (see ``mlp.sparse``): ``connectivity`` ("dense", "static", "set"), ``set_epsilon``
+or ``density`` for each sparse layer's density, ``zeta`` (the share SET rewires after each epoch
+of a ``fit``; ``partial_fit`` trains the topology it has), ``sparse_output``. A sparse fit
+starts from scikit-learn's weights on a random mask, scaled by 1/√density; ``coef_masks_`` holds
+the masks (None when dense) and ``coefs_`` is zero outside them.
 """
 from __future__ import annotations
 
@@ -37,6 +42,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from .activations import ALIASES, HIDDEN_ACTIVATIONS
 from .losses import LOSSES
 from .network import Network
+from .sparse import CONNECTIVITY, layer_densities, sparsify
 from .training import TrainConfig, Training, stratified_split
 
 # scikit-learn's estimator checks that cannot apply to this estimator, check name → reason;
@@ -62,7 +68,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                  batch_size="auto", learning_rate_init=0.001, max_iter=200, shuffle=True, random_state=None,
                  tol=1e-4, warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
-                 loss="log_loss", dtype="float32"):
+                 loss="log_loss", dtype="float32", connectivity="dense", set_epsilon=20.0, density=None,
+                 zeta=0.3, sparse_output=False):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -84,6 +91,11 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.loss = loss
         self.dtype = dtype
+        self.connectivity = connectivity
+        self.set_epsilon = set_epsilon
+        self.density = density
+        self.zeta = zeta
+        self.sparse_output = sparse_output
 
     # ---- scikit-learn's API ------------------------------------------------------------------
 
@@ -213,6 +225,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 if score > self.best_validation_score_:
                     self.best_validation_score_ = score
                     self._best_params = net.params.copy()
+                    self._best_mask = None if net.mask is None else net.mask.copy()
             else:
                 if record.train_loss > self.best_loss_ - self.tol:
                     self._no_improvement_count += 1
@@ -229,6 +242,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                              "preprocessed (for example with StandardScaler).")
         if self.early_stopping:
             net.params[...] = self._best_params
+            if net.mask is not None and getattr(self, "_best_mask", None) is not None:
+                net.mask[...] = self._best_mask   # SET changes the mask between epochs
 
     def _config(self, batch_size, epochs) -> TrainConfig:
         solver = self.solver
@@ -241,12 +256,15 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             learning_rate=float(self.learning_rate_init), momentum=float(self.momentum),
             nesterov=bool(self.nesterovs_momentum), beta_1=float(self.beta_1), beta_2=float(self.beta_2),
             epsilon=float(self.epsilon), alpha=float(self.alpha), epochs=int(epochs), batch_size=int(batch_size),
-            shuffle=bool(self.shuffle), tol=float(self.tol), seed=0, dtype=self.dtype, input_scale=1.0)
+            shuffle=bool(self.shuffle), tol=float(self.tol), seed=0, dtype=self.dtype, input_scale=1.0,
+            connectivity=self.connectivity, set_epsilon=float(self.set_epsilon),
+            density=None if self.density is None else float(self.density), zeta=float(self.zeta),
+            sparse_output=bool(self.sparse_output))
 
     def _start_network(self, n_features, continuing) -> Network:
         """The Network to train: scikit-learn's initial weights, or a copy of ``coefs_``/``intercepts_``.
 
-        A sparse topology (a mask on the Network, see ``mlp.sparse``) would be set up here.
+        A sparse topology is a mask on the Network (see ``mlp.sparse``), drawn here after the weights.
         """
         if continuing and hasattr(self, "coefs_"):
             if not hasattr(self, "_rng"):  # coefs_ set by hand on an estimator never fitted
@@ -256,7 +274,11 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self._rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31 - 1))
         net = self._new_network(n_features)
         self._initialize(net)
+        if self.connectivity != "dense":
+            dens = layer_densities(net.sizes, self.set_epsilon, self.density, self.sparse_output)
+            sparsify(net, dens, self._rng, keep_init=True)
         self._new_bookkeeping(net.params.copy())
+        self._best_mask = None if net.mask is None else net.mask.copy()
         return net
 
     def _new_bookkeeping(self, params):
@@ -299,17 +321,24 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         for w, b, c, i in zip(net.weights, net.biases, self.coefs_, self.intercepts_):
             w[...] = c
             b[...] = i
+        masks = getattr(self, "coef_masks_", None)
+        if masks is not None:
+            net.mask = np.ones_like(net.params)
+            for view, m in zip(net.layer_views(net.mask), masks):
+                view[:-1] = m
+            net.params *= net.mask
         return net
 
     def _set_weights(self, net):
         self.coefs_ = [w.copy() for w in net.weights]
         self.intercepts_ = [b.copy() for b in net.biases]
+        self.coef_masks_ = None if net.mask is None else [m[:-1] > 0 for m in net.layer_views(net.mask)]
         self.n_layers_ = len(net.sizes)
         self.n_outputs_ = net.sizes[-1]
         self.out_activation_ = "logistic" if net.sizes[-1] == 1 else "softmax"
 
     def _forget_fit(self):
-        for name in ("coefs_", "intercepts_", "_optimizer", "_rng"):
+        for name in ("coefs_", "intercepts_", "coef_masks_", "_optimizer", "_rng"):
             self.__dict__.pop(name, None)
 
     # ---- parameters --------------------------------------------------------------------------
@@ -365,3 +394,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
              f"n_iter_no_change must be a whole number >= 1 or inf, got {self.n_iter_no_change!r}")
         need(not self.early_stopping or self.validation_fraction > 0,
              "early_stopping needs validation_fraction > 0")
+        need(self.connectivity in CONNECTIVITY, f"connectivity must be one of {list(CONNECTIVITY)}, "
+                                                f"got {self.connectivity!r}")
+        need(isinstance(self.set_epsilon, numbers.Real) and 0 < self.set_epsilon < math.inf,
+             f"set_epsilon must be > 0, got {self.set_epsilon!r}")
+        need(self.density is None or (isinstance(self.density, numbers.Real) and 0 < self.density <= 1),
+             f"density must be None or a number in (0, 1], got {self.density!r}")
+        need(isinstance(self.zeta, numbers.Real) and 0 <= self.zeta < 1, f"zeta must be in [0, 1), got {self.zeta!r}")

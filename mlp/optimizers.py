@@ -75,7 +75,9 @@ class Adam:
         self.m = np.zeros_like(params)
         self.v = np.zeros_like(params)
         self._tmp = np.empty_like(params)
-        self._young = None   # (indices, step of their reset) of parameters restarted by ``reset``
+        # Parameters restarted by ``reset``: (indices, beta_1 ** steps, beta_2 ** steps since), or None.
+        self._young = None
+        self._fresh = False
 
     def step(self, params, grads):
         self.t += 1
@@ -106,23 +108,30 @@ class Adam:
         self.m[index] = 0
         self.v[index] = 0
         index = np.arange(self.m.size)[index].reshape(-1)
+        ones = np.ones(index.size)
         if self._young is None:
-            self._young = (index, np.full(index.size, self.t))
+            self._young = (index, ones, ones.copy())
         else:
-            idx, start = self._young
-            keep = ~np.isin(idx, index)
-            self._young = (np.concatenate([idx[keep], index]), np.concatenate([start[keep], np.full(index.size, self.t)]))
+            idx, p1, p2 = self._young
+            # Keep the others still young: their correction differs from the run's until β₂^steps ≈ 0.
+            keep = ~np.isin(idx, index) & (p2 > 1e-16)
+            self._young = (np.concatenate([idx[keep], index]), np.concatenate([p1[keep], ones]),
+                           np.concatenate([p2[keep], ones]))
+        self._fresh = True
 
     def _restep_young(self, tmp):
         """Redo the step in ``tmp`` for restarted parameters with their own bias correction."""
-        idx, start = self._young
-        steps = self.t - start
-        b1, b2 = self.beta_1, self.beta_2
-        lr = self.learning_rate * np.sqrt(1 - b2 ** steps) / (1 - b1 ** steps)
+        idx, p1, p2 = self._young
+        if self._fresh:
+            # A restarted parameter that got no gradient on its first step (a removed connection,
+            # masked) steps by exactly zero whatever the correction: stop tracking it.
+            live = self.v[idx] != 0
+            idx, p1, p2 = self._young = (idx[live], p1[live], p2[live])
+            self._fresh = False
+        p1 *= self.beta_1
+        p2 *= self.beta_2
+        lr = self.learning_rate * np.sqrt(1 - p2) / (1 - p1)
         tmp[idx] = -lr * self.m[idx] / (np.sqrt(self.v[idx]) + self.epsilon)
-        old = b2 ** steps < 1e-16   # both corrections are 1 to float precision: the global step is theirs
-        if old.any():
-            self._young = (idx[~old], start[~old]) if not old.all() else None
 
     def __repr__(self):
         return f"Adam(learning_rate={self.learning_rate}, beta_1={self.beta_1}, beta_2={self.beta_2})"

@@ -93,13 +93,15 @@ def epsilon_for_fraction(sizes, fraction: float, sparse_output: bool = False) ->
     return lo
 
 
-def sparsify(net: Network, densities, rng: np.random.Generator) -> Network:
+def sparsify(net: Network, densities, rng: np.random.Generator, keep_init: bool = False) -> Network:
     """Give ``net`` a random Erdős–Rényi mask with the given per-layer densities; returns ``net``.
 
     Each layer with density < 1 keeps exactly ``connection_counts`` weights at uniformly random
     positions. Its weights are redrawn with the usual rule (He-normal before ReLU-family units,
     Glorot-uniform otherwise) but for the *effective* fan-in p · n_in (and fan-out p · n_out), so
-    a unit's summed input has the spread a dense layer's would have. Biases stay dense and zero.
+    a unit's summed input has the spread a dense layer's would have; biases stay dense and zero.
+    ``keep_init``: keep the weights (and biases) ``net`` has, scaled by 1/√p instead, which is the
+    same rule applied to whatever initialisation drew them (the estimator's scikit-learn one).
     """
     densities = tuple(float(p) for p in densities)
     if len(densities) != len(net.layers):
@@ -116,7 +118,9 @@ def sparsify(net: Network, densities, rng: np.random.Generator) -> Network:
         flat[...] = 0
         flat[rng.choice(flat.size, k, replace=False)] = 1
         p = k / flat.size
-        if act.init == "he":
+        if keep_init:
+            w /= np.sqrt(p)
+        elif act.init == "he":
             w[...] = rng.normal(0.0, np.sqrt(2.0 / (p * n_in)), w.shape)
         else:
             bound = np.sqrt(6.0 / (p * (n_in + n_out)))

@@ -301,3 +301,54 @@ def test_saved_sparse_model_keeps_its_mask_and_settings(digits):
 def test_bad_sparse_settings_get_a_clear_message(change, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**change).validate()
+
+
+# ---- the estimator ---------------------------------------------------------------------------
+
+def test_estimator_trains_sparse_and_keeps_exact_masks(digits):
+    import warnings
+
+    from sklearn.base import clone
+    from sklearn.exceptions import ConvergenceWarning
+
+    from mlp.estimator import MLPClassifier
+
+    X, y = digits
+    kw = dict(hidden_layer_sizes=(64,), set_epsilon=4, max_iter=60, random_state=0, n_iter_no_change=1000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        set_clf = MLPClassifier(connectivity="set", **kw).fit(X[:1300], y[:1300])
+        static = MLPClassifier(connectivity="static", **kw).fit(X[:1300], y[:1300])
+        short = MLPClassifier(connectivity="static", **{**kw, "max_iter": 1}).fit(X[:1300], y[:1300])
+    assert clone(set_clf).get_params()["connectivity"] == "set"
+    expected = connection_counts((64, 64, 10), layer_densities((64, 64, 10), epsilon=4))
+    for clf in (set_clf, static):
+        assert clf.score(X[1300:], y[1300:]) > 0.8   # raw 0..16 inputs, as scikit-learn takes them
+        assert [int(m.sum()) for m in clf.coef_masks_] == list(expected)
+        assert all(np.all(c[~m] == 0) for c, m in zip(clf.coefs_, clf.coef_masks_))
+    # Static keeps its first mask for the whole fit; SET rewires it.
+    assert np.array_equal(static.coef_masks_[0], short.coef_masks_[0])
+    assert not np.array_equal(set_clf.coef_masks_[0], short.coef_masks_[0])
+    assert MLPClassifier(**kw).fit(X[:300], y[:300]).coef_masks_ is None
+    # A warm start continues on the same topology.
+    before = [m.copy() for m in static.coef_masks_]
+    static.set_params(warm_start=True, max_iter=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        static.fit(X[:1300], y[:1300])
+    assert all(np.array_equal(a, b) for a, b in zip(before, static.coef_masks_))
+    with pytest.raises(ValueError, match="connectivity"):
+        MLPClassifier(connectivity="sparse").fit(X[:50], y[:50])
+    with pytest.raises(ValueError, match="zeta"):
+        MLPClassifier(zeta=1.5).fit(X[:50], y[:50])
+
+
+def test_estimator_early_stopping_restores_a_consistent_sparse_net(digits):
+    from mlp.estimator import MLPClassifier
+
+    X, y = digits
+    clf = MLPClassifier(hidden_layer_sizes=(48,), connectivity="set", set_epsilon=3, early_stopping=True,
+                        n_iter_no_change=3, max_iter=200, learning_rate_init=0.01, random_state=1).fit(X, y)
+    assert clf.n_iter_ < 200
+    assert all(np.count_nonzero(c) == m.sum() for c, m in zip(clf.coefs_[:1], clf.coef_masks_[:1]))
+    assert all(np.all(c[~m] == 0) for c, m in zip(clf.coefs_, clf.coef_masks_))
