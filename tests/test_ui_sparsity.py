@@ -91,3 +91,11 @@ def test_pick_set_train_and_compare_in_the_history():
     assert table[1]["connections"] == "dense"
     assert table[0]["weights"] == sum(s.weights for s in layer_stats(set_model.network))
     assert table[1]["weights"] == 64 * 64 + 64 * 10
+
+
+def test_pixel_scale_is_fixed_by_the_total():
+    counts = np.full((8, 8), 10)
+    counts[0, 0], counts[0, 1] = 0, 20
+    assert sparsity.pixel_figure(counts)["data"][0]["zmax"] == 20
+    counts[0, 1], counts[0, 0] = 60, 0
+    assert sparsity.pixel_figure(counts)["data"][0]["zmax"] == 60

@@ -66,10 +66,15 @@ def size_rows(stats) -> list:
 
 
 def pixel_figure(counts, title: str = "") -> dict:
-    """An 8x8 heatmap (Plotly dict) of connections per input pixel, row 0 at the top."""
+    """An 8x8 heatmap (Plotly dict) of connections per input pixel, row 0 at the top.
+
+    The colour scale runs from 0 to twice the mean count (or the largest, if higher): the total
+    never changes during a run, so the scale stays put while SET moves connections around.
+    """
     z = [[int(c) for c in row] for row in counts]
+    top = max(2 * sum(map(sum, z)) / max(1, sum(map(len, z))), max(map(max, z)), 1)
     return {
-        "data": [{"type": "heatmap", "z": z, "colorscale": "Blues", "zmin": 0,
+        "data": [{"type": "heatmap", "z": z, "colorscale": "Blues", "zmin": 0, "zmax": top,
                   "colorbar": {"title": {"text": "connections"}, "thickness": 12},
                   "hovertemplate": "row %{y}, column %{x}: %{z} connections<extra></extra>"}],
         "layout": {"height": 300, "margin": {"l": 10, "r": 10, "t": 30 if title else 10, "b": 10},
@@ -104,8 +109,8 @@ def show_size(config) -> None:
     if config.connectivity == "dense":
         st.metric("Parameters", f"{params:,}", help="Weights plus biases")
         return
-    st.metric("Parameters", f"{params:,}", delta=f"{params / dense:.1%} of dense {dense:,}", delta_color="off",
-              help="Weights present plus biases (biases stay dense)")
+    st.metric("Parameters", f"{params:,}", help="Weights present plus biases (biases stay dense)")
+    st.caption(f"{params / dense:.1%} of the dense network's {dense:,}")
     st.dataframe(size_rows(stats), hide_index=True, width="stretch", key="sparse_layers",
                  column_config={"density": st.column_config.NumberColumn(format="percent")})
 
