@@ -26,10 +26,11 @@ __all__ = [
     "MSE", "MSEAsPublished", "CrossEntropy", "SGD", "Momentum", "Adam",
     "Network", "TrainConfig", "EpochRecord", "Training", "train",
 ]
+from .default import default_model
 from .model import TrainedModel
 from .persistence import ModelFileError, load_model, model_to_bytes, save_model
 
-__all__ += ["TrainedModel", "ModelFileError", "load_model", "model_to_bytes", "save_model"]
+__all__ += ["default_model", "TrainedModel", "ModelFileError", "load_model", "model_to_bytes", "save_model"]
 from .estimator import EXPECTED_FAILED_CHECKS, MLPClassifier
 
 __all__ += ["MLPClassifier"]

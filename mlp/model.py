@@ -22,6 +22,11 @@ class TrainedModel:
     config: TrainConfig | None = None
     history: list = field(default_factory=list)
 
+    @property
+    def classes_(self) -> np.ndarray:
+        """scikit-learn's name for ``classes``."""
+        return self.classes
+
     @classmethod
     def from_run(cls, run: Training) -> "TrainedModel":
         """A snapshot of a run's current model (a copy: the run may go on training)."""

@@ -35,6 +35,11 @@ class TrainConfig:
     the L2 strength scaled as scikit-learn scales it. ``input_scale`` multiplies the raw
     inputs (1/16 maps ``load_digits``' 0..16 to 0..1). ``augment`` adds that many re-rendered
     copies of each training digit (see ``mlp.augment``); 0 trains on the digits as they are.
+    ``shifts`` adds four copies of each training digit moved half a pixel up, down, left and
+    right (the largest gain in held-out accuracy we measured).
+    ``weight_gradient`` is "mean" (the gradient of the mean loss over the batch, for weights and
+    biases alike) or "sum", the original post's rule: the weight step adds up the batch's
+    per-sample gradients while the bias step averages them.
 
     Sparse connectivity (see ``mlp.sparse``): ``connectivity`` is "dense", "static" (a fixed
     random sparse mask) or "set" (the mask evolves after every epoch but the last). Each hidden
@@ -66,6 +71,8 @@ class TrainConfig:
     dtype: str = "float64"
     input_scale: float = 1.0 / 16.0
     augment: int = 0
+    shifts: bool = False
+    weight_gradient: str = "mean"
     connectivity: str = "dense"
     set_epsilon: float = 20.0
     density: float | None = None
@@ -110,6 +117,7 @@ class TrainConfig:
         need(self.dtype in ("float32", "float64"), "dtype must be 'float32' or 'float64'")
         need(self.input_scale > 0, "input_scale must be > 0")
         need(int(self.augment) >= 0, "augment must be >= 0")
+        need(self.weight_gradient in ("mean", "sum"), "weight_gradient must be 'mean' or 'sum'")
         need(self.connectivity in CONNECTIVITY,
              f"unknown connectivity {self.connectivity!r}; choose one of {list(CONNECTIVITY)}")
         need(self.set_epsilon > 0 and math.isfinite(self.set_epsilon), "the SET epsilon must be > 0")
@@ -209,11 +217,8 @@ class Training:
             tr, va = stratified_split(y, config.validation_fraction, self.rng)
             validation = (X[va], y[va])
             X, y = X[tr], y[tr]
-        if config.augment:
-            from .augment import augment  # the image path's module; only needed when asked for
-
-            X_aug, y_aug = augment(X, y, int(config.augment), self.rng)
-            X, y = np.concatenate([X, X_aug]), np.concatenate([y, y_aug])
+        if config.augment or config.shifts:
+            X, y = self._augmented(X, y)
         self.model = model or build_network(config, X.shape[1], len(self.classes), self.rng)
         # Two classes may share one sigmoid unit (its output is the probability of classes[1]),
         # as in scikit-learn's MLPClassifier.
@@ -235,6 +240,8 @@ class Training:
         hyper = dict(learning_rate=config.learning_rate, momentum=config.momentum, nesterov=config.nesterov,
                      beta_1=config.beta_1, beta_2=config.beta_2, epsilon=config.epsilon)
         self.optimizer = optimizer or make_optimizer(config.optimizer, net.params, **hyper)
+        # The post's rule: weight gradients summed over the batch (n × the mean), biases averaged.
+        self._sum_weights = config.weight_gradient == "sum"
         self.history: list[EpochRecord] = []
         self.status = "running"
         self.message = ""
@@ -250,6 +257,17 @@ class Training:
         # measure == "batches": every sample's output as its batch saw it, and the batches' Σw².
         self._outputs = np.empty_like(self._y) if measure == "batches" else None
         self._weight_sq = 0.0
+
+    def _augmented(self, X, y):
+        """The training digits plus the re-rendered and shifted copies the config asks for."""
+        from . import augment  # the image path's module; only loaded when asked for
+
+        parts = [(X, y)]
+        if self.config.augment:
+            parts.append(augment.augment(X, y, int(self.config.augment), self.rng))
+        if self.config.shifts:
+            parts.append(augment.shifted_copies(X, y))
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
     def _one_hot(self, idx):
         if self.model.sizes[-1] == 1:  # one sigmoid unit for two classes: target 1 for classes[1]
@@ -332,6 +350,8 @@ class Training:
             ws.gradient(xs[k:k + bs], ys[k:k + bs], self.loss, alpha=cfg.alpha,
                         outputs=None if outs is None else outs[k:k + bs])
             weight_sq += ws.weight_sq
+            if self._sum_weights:
+                ws.grads *= np.where(net.weight_mask > 0, min(bs, n - k), 1.0)
             opt.step(net.params, ws.grads)
         self._weight_sq = weight_sq
         self.epoch += 1

@@ -1,0 +1,175 @@
+"""The engine's behaviour: numerics, determinism, streaming, divergence, early stopping, presets."""
+import warnings
+
+import numpy as np
+import pytest
+
+from mlp import ACTIVATIONS, CrossEntropy, MSE, Network, TrainConfig, TrainedModel, train
+from mlp.datasets import load_digits_split
+from mlp.losses import loss_value
+from mlp.presets import PRESETS
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits_split()
+
+
+def median_accuracy(config, digits, seeds=range(5)):
+    X_train, X_test, y_train, y_test = digits
+    accs = [TrainedModel.from_run(train(config.replace(seed=s), X_train, y_train).run()).score(X_test, y_test)
+            for s in seeds]
+    return float(np.median(accs)), accs
+
+
+# ---- numerics ----------------------------------------------------------------------------------
+
+EXTREME = np.array([[-1e4, -745.0, -50.0, -1e-8, 0.0, 1e-8, 50.0, 710.0, 1e4]])
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activations_are_finite_and_silent_at_extreme_inputs(name):
+    act = ACTIVATIONS[name]
+    with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
+        warnings.simplefilter("error")
+        for dtype in (np.float64, np.float32):
+            z = EXTREME.astype(dtype)
+            a = act.activation(z)
+            assert np.all(np.isfinite(a)) and np.all(np.isfinite(act.prime(z)))
+            inplace = act.forward_(z.copy())
+            np.testing.assert_allclose(inplace, a, rtol=1e-6, atol=1e-30)
+
+
+def test_sigmoid_and_softmax_saturate_exactly():
+    s = ACTIVATIONS["sigmoid"].activation(np.array([-1e4, 0.0, 1e4]))
+    assert s[0] == 0.0 and s[1] == 0.5 and s[2] == 1.0
+    p = ACTIVATIONS["softmax"].activation(np.array([[1e4, 0.0, -1e4]]))
+    np.testing.assert_allclose(p, [[1.0, 0.0, 0.0]])
+
+
+@pytest.mark.parametrize("output", ["softmax", "sigmoid"])
+def test_cross_entropy_is_finite_when_probabilities_hit_zero(output):
+    y = np.eye(3)
+    p = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        value = loss_value(CrossEntropy, y, p, output)
+    assert np.isfinite(value) and value > 10  # confidently wrong costs a lot, but stays finite
+
+
+def test_diverged_run_stops_and_keeps_the_last_finite_epoch(digits):
+    X_train, _, y_train, _ = digits
+    config = TrainConfig(optimizer="sgd", learning_rate=1e3, loss="mse", output_activation="identity",
+                         activation="relu", epochs=50, input_scale=1.0)
+    run = train(config, X_train, y_train)
+    records = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for r in run:
+            records.append(r)
+    assert run.status == "diverged"
+    assert "lower learning rate" in run.message
+    assert len(records) < 50
+    assert np.all(np.isfinite(run.model.params))
+    assert all(np.isfinite(r.train_loss) for r in records)
+
+
+def test_diverged_model_is_the_one_of_the_last_finite_epoch(digits):
+    X_train, _, y_train, _ = digits
+    config = TrainConfig(optimizer="sgd", learning_rate=3.0, loss="mse", output_activation="identity",
+                         epochs=200, input_scale=1.0, seed=3)
+    run = train(config, X_train, y_train)
+    snapshots = [run.model.params.copy()]
+    for _ in run:
+        snapshots.append(run.model.params.copy())
+    assert run.status == "diverged"
+    np.testing.assert_array_equal(run.model.params, snapshots[-1])
+
+
+# ---- determinism and the stream ----------------------------------------------------------------
+
+def test_same_seed_gives_bit_identical_weights_and_curves(digits):
+    X_train, _, y_train, _ = digits
+    config = TrainConfig(hidden_layer_sizes=(32, 16), epochs=4, validation_fraction=0.2, seed=7)
+    a, b = train(config, X_train, y_train).run(), train(config, X_train, y_train).run()
+    assert np.array_equal(a.model.params, b.model.params)
+    assert [(r.train_loss, r.val_loss, r.val_accuracy) for r in a.history] == \
+           [(r.train_loss, r.val_loss, r.val_accuracy) for r in b.history]
+    c = train(config.replace(seed=8), X_train, y_train).run()
+    assert not np.array_equal(a.model.params, c.model.params)
+
+
+def test_records_stream_one_per_epoch_with_validation(digits):
+    X_train, _, y_train, _ = digits
+    run = train(TrainConfig(epochs=5, validation_fraction=0.2), X_train, y_train)
+    records = list(run)
+    assert [r.epoch for r in records] == [1, 2, 3, 4, 5]
+    assert run.status == "completed"
+    assert all(0 <= r.train_accuracy <= 1 and 0 <= r.val_accuracy <= 1 for r in records)
+    assert records[-1].train_loss < records[0].train_loss
+    assert all(b.elapsed >= a.elapsed for a, b in zip(records, records[1:]))
+
+
+def test_without_validation_the_record_says_none(digits):
+    X_train, _, y_train, _ = digits
+    r = next(iter(train(TrainConfig(epochs=1), X_train, y_train)))
+    assert r.val_loss is None and r.val_accuracy is None
+
+
+def test_caller_may_stop_anywhere_and_holds_that_epochs_model(digits):
+    X_train, _, y_train, _ = digits
+    config = TrainConfig(epochs=10, seed=1)
+    run = train(config, X_train, y_train)
+    for r in run:
+        if r.epoch == 3:
+            break
+    third = run.model.params.copy()
+    full = train(config, X_train, y_train)
+    for r in full:
+        if r.epoch == 3:
+            np.testing.assert_array_equal(full.model.params, third)
+    run.stop()
+    assert list(run) == [] and run.status == "stopped"
+    np.testing.assert_array_equal(run.model.params, third)
+
+
+def test_early_stopping_restores_the_best_weights(digits):
+    X_train, _, y_train, _ = digits
+    # A large net trained without L2 overfits: its validation loss turns up.
+    config = TrainConfig(hidden_layer_sizes=(256,), learning_rate=1e-2, alpha=0.0, epochs=300,
+                         validation_fraction=0.2, early_stopping=True, n_iter_no_change=5, seed=0)
+    run = train(config, X_train, y_train).run()
+    assert run.status == "early_stopped" and run.epoch < 300
+    best = min(run.history, key=lambda r: r.val_loss)
+    assert best.epoch <= run.epoch - 5
+    X_val, idx, onehot = run._val
+    a = run.model.forward(X_val, scaled=True)[-1]
+    w = run.model.params * run.model.weight_mask
+    val_loss = loss_value(CrossEntropy, onehot, a, "softmax") + 0.5 * config.alpha * float(w @ w) / len(idx)
+    assert val_loss == pytest.approx(best.val_loss, rel=1e-12)
+
+
+def test_bad_settings_are_refused_with_a_sentence():
+    for bad in [dict(hidden_layer_sizes=(0,)), dict(learning_rate=0.0), dict(loss="cross_entropy",
+                output_activation="tanh"), dict(optimizer="rmsprop"), dict(early_stopping=True),
+                dict(activation=("relu", "tanh")), dict(epochs=0)]:
+        with pytest.raises(ValueError) as e:
+            TrainConfig(**bad).validate()
+        assert len(str(e.value)) > 10
+
+
+def test_sparse_mask_and_l2_leave_biases_alone():
+    net = Network((4, 3, 2), ("relu", "softmax"), seed=0)
+    assert net.weight_mask.sum() == 4 * 3 + 3 * 2
+    assert all(np.all(b == 0) for b in net.biases_in(net.weight_mask))
+
+
+# ---- how good --------------------------------------------------------------------------------
+
+def test_default_configuration_reaches_98_percent_held_out(digits):
+    median, accs = median_accuracy(PRESETS["default"], digits)
+    assert median >= 0.98, accs
+
+
+def test_best_configuration_reaches_98_5_percent_held_out(digits):
+    median, accs = median_accuracy(PRESETS["best"], digits)
+    assert median >= 0.985, accs
