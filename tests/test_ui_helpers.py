@@ -110,7 +110,8 @@ def test_digit_image_is_dark_ink_on_white():
     x[2, 3] = 16
     img = charts.digit_image(x, scale=4)
     assert img.shape == (32, 32) and img.dtype == np.uint8
-    assert img[9, 13] == 0 and img[0, 0] == 255
+    assert img[9, 13] == 0 and img[5, 5] == 255 and img[0, 0] == charts.FRAME
+    assert charts.digit_image(x, scale=4, frame=False)[0, 0] == 255
 
 
 def test_weight_tiles_show_sign_as_colour():

@@ -9,6 +9,7 @@ TRAIN = "#2563eb"
 VALIDATION = "#f97316"
 PALETTE = ("#2563eb", "#f97316", "#16a34a", "#dc2626", "#9333ea", "#0891b2", "#ca8a04", "#db2777")
 FONT = {"family": "Inter, system-ui, sans-serif", "size": 12}
+FRAME = 190           # grey level of the frame around digit images
 MAX_DRAWN_UNITS = 12   # a layer wider than this is drawn as 12 units with a gap
 
 
@@ -46,9 +47,9 @@ def training_figure(records, epochs: int, title: str = "") -> dict:
     layout = _base_layout(
         height=340, showlegend=True, legend={"orientation": "h", "y": -0.2, "x": 0},
         xaxis=_axis("epoch", domain=[0, 0.45], range=span),
-        yaxis=_axis("loss", type="log"),
+        yaxis=_axis("loss", type="log", dtick=1),
         xaxis2=_axis("epoch", domain=[0.55, 1], range=span, anchor="y2"),
-        yaxis2=_axis("accuracy", anchor="x2", range=[0, 1.02], tickformat=".0%"),
+        yaxis2=_axis("accuracy", anchor="x2", tickformat=".0%", autorangeoptions={"maxallowed": 1.005}),
         annotations=[
             {"text": "<b>Loss</b>", "x": 0.225, "y": 1.08, "xref": "paper", "yref": "paper", "showarrow": False,
              "xanchor": "center"},
@@ -75,7 +76,7 @@ def history_figure(runs, metric: str = "val_accuracy") -> dict:
     return {"data": data, "layout": _base_layout(
         height=340, showlegend=True, legend={"orientation": "h", "y": -0.2, "x": 0},
         xaxis=_axis("epoch"),
-        yaxis=_axis(metric.replace("_", " "), **({"tickformat": ".0%"} if accuracy else {"type": "log"})))}
+        yaxis=_axis(metric.replace("_", " "), **({"tickformat": ".0%"} if accuracy else {"type": "log", "dtick": 1})))}
 
 
 def network_figure(sizes, activations=()) -> dict:
@@ -165,11 +166,16 @@ def probability_figure(proba, classes=range(10)) -> dict:
                                                fixedrange=True))}
 
 
-def digit_image(x, scale: int = 16) -> np.ndarray:
-    """An 8x8 digit (values 0..16, ink high) as a (8*scale, 8*scale) uint8 image, dark ink on white."""
+def digit_image(x, scale: int = 16, frame: bool = True) -> np.ndarray:
+    """An 8x8 digit (values 0..16, ink high) as a (8*scale, 8*scale) uint8 image, dark ink on
+    white, with a 1-pixel grey frame so that its white edge shows on a white page."""
     x = np.clip(np.asarray(x, dtype=float).reshape(8, 8), 0, 16)
     pixels = (255 - x * (255 / 16)).round().astype(np.uint8)
-    return np.kron(pixels, np.ones((scale, scale), dtype=np.uint8))
+    img = np.kron(pixels, np.ones((scale, scale), dtype=np.uint8))
+    if frame:
+        img[[0, -1], :] = FRAME
+        img[:, [0, -1]] = FRAME
+    return img
 
 
 def weight_tiles(weights, columns: int = 16, scale: int = 6, gap: int = 2) -> np.ndarray:

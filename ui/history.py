@@ -5,6 +5,7 @@ import streamlit as st
 
 from ui import charts, sparsity
 
+MAX_OVERLAID = 6   # runs overlaid at once when new ones arrive (the visitor may pick more)
 METRICS = {"val_accuracy": "validation accuracy", "train_accuracy": "train accuracy",
            "val_loss": "validation loss", "train_loss": "train loss"}
 
@@ -36,8 +37,12 @@ def show(state) -> None:
     has_val = [m for m in METRICS if not m.startswith("val") or any(r.records and r.records[0].val_loss is not None
                                                                     for r in runs)]
     c1, c2 = st.columns([3, 1.2])
-    chosen = c1.multiselect("Runs to compare", list(labels), default=list(labels)[-5:], key="history_runs",
-                            format_func=labels.get)
+    ss = st.session_state
+    new = [r.id for r in runs if r.id not in ss.get("history_seen", ())]
+    if new:   # a finished run joins the overlay; the visitor's own choice of older runs is kept
+        ss["history_runs"] = [i for i in ss.get("history_runs", []) if i in labels][-(MAX_OVERLAID - 1):] + new
+        ss["history_seen"] = list(labels)
+    chosen = c1.multiselect("Runs to compare", list(labels), key="history_runs", format_func=labels.get)
     metric = c2.selectbox("Curve", has_val, index=has_val.index("train_accuracy") if "val_accuracy" not in has_val
                           else 0, key="history_metric", format_func=METRICS.get)
     picked = [r for r in runs if r.id in chosen]

@@ -69,13 +69,13 @@ def _most_confused(cm):
 def _cell_images(cell, ev, digits) -> None:
     with st.container(key="cm_cell_images"):
         if cell is None:
-            st.subheader("No mistakes")
+            st.markdown("#### No mistakes")
             st.caption("Click a cell of the matrix to see its images.")
             return
         true, pred = cell
         idx = np.flatnonzero((digits.y_test == true) & (ev.predicted == pred))
         what = "correctly classified" if true == pred else f"predicted as {pred}"
-        st.subheader(f"True {true}, {what}: {len(idx)} images")
+        st.markdown(f"#### True {true}, {what}: {len(idx)} images")
         st.caption("Click any cell of the matrix to see its images. Under each: the model's probability "
                    f"for {pred}" + ("" if true == pred else f" and for the true digit {true}") + ".")
         if len(idx) == 0:

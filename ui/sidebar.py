@@ -35,6 +35,8 @@ LOSS_LABELS = {
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
 ACTIVATION_LABELS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU", "tanh": "tanh", "sigmoid": "sigmoid",
                      "identity": "identity (linear)", "softmax": "softmax"}
+GRADIENT_LABELS = {"mean": "mean over the batch", "sum": "sum over the batch (the post)"}
+INPUT_SCALES = {1.0 / 16.0: "0..1 (pixels ÷ 16)", 1.0: "raw 0..16 (the post)"}
 PRESET_KEYS = {"The original blog post": "preset_post", "Best accuracy": "preset_best", "Fast": "preset_fast"}
 
 
@@ -68,6 +70,8 @@ def config_to_values(config: TrainConfig) -> dict:
         "early_stopping": bool(config.early_stopping),
         "seed": int(config.seed),
         "augment": min(int(config.augment), MAX_AUGMENT),
+        "weight_gradient": config.weight_gradient,
+        "input_scale": nearest(tuple(INPUT_SCALES), config.input_scale),
     }
     for i in range(MAX_LAYERS):
         values[f"units_{i}"] = min(int(sizes[i]), MAX_UNITS) if i < len(sizes) else 64
@@ -92,6 +96,7 @@ def values_to_config(values: dict) -> TrainConfig:
         epochs=int(values["epochs"]), batch_size=int(values["batch_size"]), validation_fraction=validation,
         early_stopping=bool(values["early_stopping"]) and validation > 0, seed=int(values["seed"]),
         augment=int(values["augment"]), **sparsity.config_fields(values),
+        weight_gradient=values["weight_gradient"], input_scale=float(values["input_scale"]),
     ).validate()
 
 
@@ -147,6 +152,11 @@ def show() -> TrainConfig:
         sb.slider("Momentum", 0.0, 0.99, step=0.01, key="momentum")
         sb.checkbox("Nesterov", key="nesterov")
 
+    sb.selectbox("Weight step uses the gradient's", list(GRADIENT_LABELS), key="weight_gradient",
+                 format_func=_label(GRADIENT_LABELS),
+                 help="The post summed a batch's weight gradients (a step 15 times larger for batches "
+                      "of 15); scikit-learn and this lab average them.")
+
     sb.markdown("**Schedule**")
     sb.slider("Epochs", 1, MAX_EPOCHS, key="epochs")
     sb.select_slider("Batch size", BATCH_SIZES, key="batch_size")
@@ -156,6 +166,7 @@ def show() -> TrainConfig:
     no_validation = st.session_state["validation_fraction"] == 0
     sb.checkbox("Early stopping", key="early_stopping", disabled=no_validation,
                 help="Needs a validation split: stops when its loss has not improved for 10 epochs.")
+    sb.selectbox("Inputs", list(INPUT_SCALES), key="input_scale", format_func=_label(INPUT_SCALES))
     sb.number_input("Seed", 0, 2**31 - 1, step=1, key="seed")
     sb.slider("Augmented copies per digit", 0, MAX_AUGMENT, key="augment",
               help="Adds re-rendered copies of every training digit (stroke width, shifts, "

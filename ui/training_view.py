@@ -7,9 +7,9 @@ import time
 import streamlit as st
 
 from ui import charts, sparsity
-from ui.session import LabState, TrainingJob, TrainingQueue, collect, default_slots, describe
+from ui.session import TIME_LIMIT_S, LabState, TrainingJob, TrainingQueue, collect, default_slots, describe
 
-REFRESH_S = 0.25   # the live chart redraws at most 4 times a second
+REFRESH_S = 0.5    # the live chart redraws at most twice a second: live enough, and cheap for training
 
 
 @st.cache_resource
@@ -62,7 +62,8 @@ def _live(state: LabState, digits) -> None:
     if not job.done:
         stop.button("Stop", key="stop", on_click=job.stop, disabled=job.stop_requested, width="stretch")
     st.progress(len(job.records) / job.config.epochs)
-    st.plotly_chart(charts.training_figure(job.records, job.config.epochs, f"Run {job.id}: {describe(job.config)}"),
+    span = job.config.epochs if not job.done else max(len(job.records), 1)   # a stopped run fills the frame
+    st.plotly_chart(charts.training_figure(job.records, span, f"Run {job.id}: {describe(job.config)}"),
                     key="loss_chart", config={"displayModeBar": False})
     if job.pixels is not None:
         sparsity.show_pixels(*job.pixels)
@@ -79,9 +80,12 @@ def _status_line(job: TrainingJob) -> str:
     if not job.done:
         eta = job.eta()
         left = f" · about {eta:.0f} s left" if eta is not None else ""
+        if eta is not None and job.records[-1].elapsed + eta > TIME_LIMIT_S:
+            left = f" · stops at this page's {TIME_LIMIT_S:.0f} s limit in about " \
+                   f"{max(TIME_LIMIT_S - job.records[-1].elapsed, 0):.0f} s"
         stopping = " · stopping after this epoch" if job.stop_requested else ""
         last = job.records[-1] if job.records else None
         acc = f" · train accuracy {last.train_accuracy:.1%}" if last else ""
         return f"**Epoch {n} / {total}**{acc}{left}{stopping}"
     elapsed = job.records[-1].elapsed if job.records else 0.0
-    return f"**{job.status.replace('_', ' ').capitalize()}** · {n} / {total} epochs in {elapsed:.1f} s"
+    return f"**{job.status.replace('_', ' ').capitalize()}** · {n} / {total} epochs in {elapsed:.2f} s"

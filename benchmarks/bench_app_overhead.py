@@ -1,0 +1,163 @@
+"""How much does the live page slow training down? App time vs the engine's own time.
+
+Both times are the last EpochRecord's `elapsed` (training only, after data preparation), and
+runs alternate (engine, app, engine, app, ...) so that both see the same machine load; the
+result is the median of the per-pair ratios. Goal (issue 4): app / engine <= 1.25.
+
+Engine: `mlp.train(config, X_train, y_train).run()` in this process, nothing else running.
+
+App (default, in-process): the real `app.py` driven by Streamlit's AppTest. Train starts the
+app's background training thread; while it trains the *whole page* is rerun every REFRESH_S
+(0.5 s) — the live fragment reruns only its own part that often, so this is an upper bound on the
+script-side cost (GIL time for building figures, protobuf serialisation, session bookkeeping).
+No browser and no websocket: those cost the server little and the visitor's machine the rest.
+
+App (--browser): a real `streamlit run app.py` and a headless Debian chromium on this same
+machine; T is read from the page's "Completed · N / N epochs in T s". The browser then competes
+with training for the same cores (on a real host it runs on the visitor's machine), so this
+number includes that contention and is noisy when the machine is shared.
+
+    python benchmarks/bench_app_overhead.py [--repeats 3] [--browser]
+"""
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import re  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+CASES = {"Best accuracy": "preset_best", "The original blog post": "preset_post"}
+GOAL = 1.25
+
+ENGINE_SNIPPET = """
+import os, json, sys
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+sys.path.insert(0, {root!r})
+import mlp
+from ui.data import split_digits
+from ui.presets import PRESETS
+d = split_digits()
+run = mlp.train(PRESETS[{name!r}].config, d.X_train, d.y_train).run()
+print(json.dumps(run.history[-1].elapsed))
+"""
+
+
+def engine_time(name: str) -> float:
+    out = subprocess.run([sys.executable, "-c", ENGINE_SNIPPET.format(root=str(ROOT), name=name)], check=True,
+                         capture_output=True, text=True, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def start_server():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+                             "--server.address", "127.0.0.1", "--server.port", str(port),
+                             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                            env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
+                return proc, url
+        except OSError:
+            time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGTERM)
+    raise SystemExit("streamlit did not start")
+
+
+def app_time(page, url: str, preset_key: str) -> float:
+    page.goto(url)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000)
+    page.locator(f".st-key-{preset_key} button").click()
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000)
+    page.locator(".st-key-train button").click()
+    done = page.get_by_text(re.compile(r"^Completed · (\d+) / \1 epochs in [\d.]+ s"))
+    done.wait_for(timeout=180_000)
+    return float(re.search(r"in ([\d.]+) s", done.inner_text()).group(1))
+
+
+def engine_inproc(name: str) -> float:
+    import mlp
+    from ui.data import split_digits
+    from ui.presets import PRESETS
+
+    d = split_digits()
+    return mlp.train(PRESETS[name].config, d.X_train, d.y_train).run().history[-1].elapsed
+
+
+def app_inproc(preset_key: str) -> float:
+    from streamlit.testing.v1 import AppTest
+
+    from ui.training_view import REFRESH_S
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.button(key=preset_key).click().run()
+    at.button(key="train").click().run()
+    job = at.session_state["lab"].job
+    while not job.done:
+        time.sleep(REFRESH_S)
+        at.run()
+    assert job.status == "completed", job.message
+    return job.records[-1].elapsed
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--browser", action="store_true", help="a real server and chromium on this machine")
+    args = parser.parse_args()
+    import logging
+
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    pairs = {name: [] for name in CASES}
+    if args.browser:
+        from playwright.sync_api import sync_playwright
+
+        proc, url = start_server()
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                for _ in range(args.repeats):
+                    for name, key in CASES.items():
+                        pairs[name].append((engine_time(name), app_time(page, url, key)))
+                browser.close()
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(10)
+    else:
+        for _ in range(args.repeats):
+            for name, key in CASES.items():
+                pairs[name].append((engine_inproc(name), app_inproc(key)))
+
+    mode = "browser" if args.browser else "in-process (AppTest, whole page rerun every REFRESH_S)"
+    print(f"app mode: {mode}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"{'configuration':<24} {'engine s':>9} {'app s':>7} {'ratio':>6}  (medians; ratio = median of pairs)")
+    worst = 0.0
+    for name, runs in pairs.items():
+        ratio = statistics.median(a / e for e, a in runs)
+        worst = max(worst, ratio)
+        e, a = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+        print(f"{name:<24} {e:>9.2f} {a:>7.2f} {ratio:>6.2f}   pairs: " +
+              ", ".join(f"{x:.2f}/{y:.2f}" for x, y in runs))
+    print(f"worst ratio {worst:.2f} (goal <= {GOAL})")
+    return 0 if worst <= GOAL else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
