@@ -11,10 +11,11 @@ import numpy as np
 from mlp.preprocess import INK_PIXELS, normalise_ink
 
 SIDE = 48           # px of the square canvas the 8x8 digit is upsampled to (digit is 32 tall)
-ROTATE_DEG = 12.0   # max |rotation|, degrees
+ROTATE_DEG = 20.0   # max |rotation|, degrees
 SHEAR = 0.3         # max |horizontal shear| (x shift per unit of y)
 STRETCH = 0.25      # max |log| of the width/height scale ratio
-ELASTIC = 1.5       # sd of the elastic displacement, px at the 32 px digit height
+ELASTIC = 3.0       # sd of the elastic displacement, px at the 32 px digit height
+ELASTIC_GRID = 4    # the displacement field is interpolated from a grid this many knots wide
 INK_SPREAD = 0.25   # stroke ink target varies by +-25% around INK_PIXELS
 
 
@@ -93,10 +94,10 @@ def _warp(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def _elastic(n: int, side: int, rng: np.random.Generator) -> tuple:
-    """Smooth random displacement fields (n, side, side) x2, in px, from a coarse 4x4 grid."""
-    coarse = rng.normal(0.0, ELASTIC * side / 32, (2, n, 4, 4)).astype(np.float32)
-    weights = _interpolation_matrix(np.linspace(0, 3, side), 4)
-    field = weights @ coarse @ weights.T
+    """Smooth random displacement fields (n, side, side) x2, in px, from a coarse grid."""
+    coarse = rng.normal(0.0, ELASTIC * side / 32, (2, n, ELASTIC_GRID, ELASTIC_GRID))
+    weights = _interpolation_matrix(np.linspace(0, ELASTIC_GRID - 1, side), ELASTIC_GRID)
+    field = weights @ coarse.astype(np.float32) @ weights.T
     return field[0], field[1]
 
 
