@@ -68,8 +68,8 @@ def _records(n, val=True):
 def test_training_figure_holds_every_epoch_and_is_json():
     fig = charts.training_figure(_records(7), epochs=20)
     json.dumps(fig)
-    names = [t["name"] for t in fig["data"]]
-    assert names == ["train loss", "train accuracy", "validation loss", "validation accuracy"]
+    names = [(t["name"], t.get("yaxis", "y")) for t in fig["data"]]
+    assert names == [("train", "y"), ("train accuracy", "y2"), ("validation", "y"), ("validation accuracy", "y2")]
     assert all(t["x"] == list(range(1, 8)) for t in fig["data"])
     assert fig["layout"]["xaxis"]["range"] == [0.5, 20.5]          # fixed: the curve grows into the frame
     assert len(charts.training_figure(_records(3, val=False), 5)["data"]) == 2

@@ -29,7 +29,7 @@ def training_figure(records, epochs: int, title: str = "") -> dict:
     the curves visibly grow. `records`: a sequence of EpochRecord."""
     x = [r.epoch for r in records]
     data = [
-        {"type": "scatter", "mode": "lines", "name": "train loss", "x": x, "y": [r.train_loss for r in records],
+        {"type": "scatter", "mode": "lines", "name": "train", "x": x, "y": [r.train_loss for r in records],
          "line": {"color": TRAIN}, "legendgroup": "train"},
         {"type": "scatter", "mode": "lines", "name": "train accuracy", "x": x,
          "y": [r.train_accuracy for r in records], "line": {"color": TRAIN}, "xaxis": "x2", "yaxis": "y2",
@@ -37,7 +37,7 @@ def training_figure(records, epochs: int, title: str = "") -> dict:
     ]
     if records and records[0].val_loss is not None:
         data += [
-            {"type": "scatter", "mode": "lines", "name": "validation loss", "x": x,
+            {"type": "scatter", "mode": "lines", "name": "validation", "x": x,
              "y": [r.val_loss for r in records], "line": {"color": VALIDATION}, "legendgroup": "val"},
             {"type": "scatter", "mode": "lines", "name": "validation accuracy", "x": x,
              "y": [r.val_accuracy for r in records], "line": {"color": VALIDATION}, "xaxis": "x2",
