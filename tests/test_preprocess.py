@@ -1,0 +1,235 @@
+"""Tests for mlp.preprocess: any image in, an optdigits-style 8x8 array or ImageError out."""
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageDraw
+
+from mlp.preprocess import (INK_PIXELS, BlankImageError, ImageError, image_to_digit, is_blank,
+                            normalise_ink)
+
+FIXTURES = Path(__file__).parent / "fixtures" / "handwriting"
+
+
+def fixture_rows():
+    with open(FIXTURES / "labels.csv", newline="") as handle:
+        return [(row["filename"], int(row["label"])) for row in csv.DictReader(handle)]
+
+
+def seven(size=(120, 160), ink=0, paper=255, box=(30, 20, 90, 140), width=9) -> Image.Image:
+    """A gray picture of a 7: a bar and a slanted stem."""
+    im = Image.new("L", size, paper)
+    draw = ImageDraw.Draw(im)
+    left, top, right, bottom = box
+    draw.line([(left, top), (right, top), (left + (right - left) // 3, bottom)], fill=ink, width=width)
+    return im
+
+
+def png_bytes(im: Image.Image, **params) -> bytes:
+    buffer = io.BytesIO()
+    im.save(buffer, **params)
+    return buffer.getvalue()
+
+
+def assert_digit(d):
+    assert d.shape == (8, 8) and d.dtype == np.float64
+    assert d.min() >= 0 and d.max() <= 16
+
+
+# ---- real handwriting ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("filename,label", fixture_rows())
+def test_fixture_images_give_full_height_digits(filename, label):
+    d = image_to_digit(FIXTURES / filename)
+    assert_digit(d)
+    assert d[0].any() and d[7].any(), "ink should span all 8 rows, as in load_digits"
+    # Stroke width is normalised to about INK_PIXELS on-pixels (thin "1"s widen a bit more).
+    assert 0.7 * INK_PIXELS < d.sum() < 1.35 * INK_PIXELS
+
+
+def test_canvas_and_photo_renderings_of_a_digit_agree():
+    # The same MNIST digit as a transparent canvas and as a noisy, off-centre JPEG photo.
+    # (The photo crops some digits at the edge, so one pair may differ more.)
+    gaps = []
+    for name, _ in fixture_rows():
+        if name.startswith("canvas_rgba_"):
+            photo = name.replace("canvas_rgba_", "photo_like_").replace(".png", ".jpg")
+            gaps.append(np.abs(image_to_digit(FIXTURES / name) - image_to_digit(FIXTURES / photo)).mean())
+    assert np.median(gaps) < 0.6 and max(gaps) < 3.0, gaps
+
+
+# ---- input kinds and modes ----------------------------------------------------------------
+
+def test_every_input_kind_gives_the_same_digit(tmp_path):
+    im = seven()
+    path = tmp_path / "seven.png"
+    im.save(path)
+    expected = image_to_digit(im)
+    for source in (str(path), path, path.read_bytes(), np.asarray(im), np.asarray(im.convert("RGB"))):
+        np.testing.assert_allclose(image_to_digit(source), expected)
+
+
+def test_polarity_does_not_matter():
+    dark_on_light = image_to_digit(seven(ink=20, paper=230))
+    light_on_dark = image_to_digit(seven(ink=230, paper=20))
+    assert np.abs(dark_on_light - light_on_dark).mean() < 0.5
+
+
+def test_canvas_rgba_uses_alpha_as_ink():
+    # The drawing canvas: white ink whose alpha is the stroke, on a transparent background.
+    alpha = np.asarray(seven(ink=255, paper=0))
+    rgba = np.zeros(alpha.shape + (4,), np.uint8)
+    rgba[..., :3] = 255
+    rgba[..., 3] = alpha
+    assert np.abs(image_to_digit(rgba) - image_to_digit(seven())).mean() < 0.5
+
+
+def test_position_and_size_do_not_matter():
+    big = image_to_digit(seven(size=(400, 400), box=(100, 60, 300, 360), width=30))
+    tiny_corner = image_to_digit(seven(size=(400, 400), box=(10, 10, 30, 40), width=3))
+    assert np.abs(big - tiny_corner).mean() < 2.0
+
+
+def test_specks_and_uneven_light_are_ignored():
+    rng = np.random.default_rng(0)
+    clean = image_to_digit(seven(ink=40, paper=200))
+    im = np.asarray(seven(ink=40, paper=200), dtype=float)
+    im += np.linspace(-40, 30, im.shape[1])[None, :]  # light falling off across the page
+    im += rng.normal(0, 6, im.shape)
+    im[5:8, 5:8] = 0  # a speck of dirt in a corner
+    noisy = image_to_digit(np.clip(im, 0, 255).astype(np.uint8))
+    assert np.abs(noisy - clean).mean() < 1.5
+
+
+def test_exif_rotation_is_applied():
+    upright = seven(size=(160, 160), box=(40, 20, 110, 140))
+    sideways = upright.rotate(90, expand=True)  # stored rotated; Orientation 6 turns it back
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = png_bytes(sideways.convert("RGB"), format="JPEG", exif=exif, quality=95)
+    assert np.abs(image_to_digit(data) - image_to_digit(upright)).mean() < 1.0
+
+
+@pytest.mark.parametrize("mode", ["I;16", "I", "CMYK", "P", "LA", "1"])
+def test_other_modes_are_converted(mode):
+    im = seven()
+    if mode in ("I;16", "I"):
+        im = Image.fromarray(np.asarray(im).astype(np.uint16) * 257)  # 16-bit gray, mode I;16
+        im = im if mode == "I;16" else im.convert("I")
+        assert im.mode == mode
+    else:
+        im = im.convert(mode)
+    fmt = "JPEG" if mode == "CMYK" else "PNG"
+    d = image_to_digit(im if mode == "I" else png_bytes(im, format=fmt))  # PNG cannot hold I
+    assert np.abs(d - image_to_digit(seven())).mean() < 1.0
+
+
+def test_animated_gif_uses_first_frame():
+    frames = [seven().convert("P"), Image.new("P", (120, 160), 255)]
+    data = png_bytes(frames[0], format="GIF", save_all=True, append_images=frames[1:])
+    assert np.abs(image_to_digit(data) - image_to_digit(seven())).mean() < 1.0
+
+
+# ---- bad inputs ---------------------------------------------------------------------------
+
+def test_bad_files_raise_image_error_with_a_message():
+    png = png_bytes(seven(), format="PNG")
+    cases = {
+        b"": "empty",
+        b"hello, this is text": "not an image",
+        png[: len(png) // 2]: "damaged",
+        png_bytes(seven(), format="TIFF"): "not an image",
+    }
+    for data, words in cases.items():
+        with pytest.raises(ImageError, match=words):
+            image_to_digit(data)
+
+
+def test_missing_path_and_wrong_types_raise_image_error(tmp_path):
+    with pytest.raises(ImageError, match="No image file"):
+        image_to_digit(tmp_path / "nothing.png")
+    with pytest.raises(ImageError):
+        image_to_digit(12345)
+    with pytest.raises(ImageError):
+        image_to_digit(np.zeros((5, 5, 2)))
+
+
+def test_decompression_bomb_is_refused():
+    bomb = png_bytes(Image.new("1", (5000, 5000)), format="PNG")  # 25 Mpx in a few kB
+    assert len(bomb) < 100_000
+    with pytest.raises(ImageError, match="too large"):
+        image_to_digit(bomb)
+
+
+@pytest.mark.parametrize("image", [
+    Image.new("L", (50, 50), 255),
+    Image.new("L", (50, 50), 0),
+    Image.new("RGB", (80, 60), (120, 200, 30)),
+    np.zeros((280, 280, 4), np.uint8),  # the empty drawing canvas
+])
+def test_blank_images_are_blank(image):
+    with pytest.raises(BlankImageError, match="No digit found"):
+        image_to_digit(image)
+    assert is_blank(image)
+
+
+def test_a_digit_is_not_blank():
+    assert not is_blank(seven())
+
+
+# ---- properties ---------------------------------------------------------------------------
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    height=st.integers(1, 90), width=st.integers(1, 90),
+    channels=st.sampled_from([0, 3, 4]),
+    dtype=st.sampled_from([np.uint8, np.uint16, np.float64, bool]),
+    seed=st.integers(0, 2**32 - 1), sparsity=st.floats(0, 1),
+)
+def test_any_array_gives_a_digit_or_image_error(height, width, channels, dtype, seed, sparsity):
+    rng = np.random.default_rng(seed)
+    shape = (height, width) + ((channels,) if channels else ())
+    a = rng.random(shape) * (rng.random(shape) < sparsity)
+    a = (a > 0.5) if dtype is bool else (a * (255 if dtype is np.uint8 else 65535 if dtype is np.uint16 else 1)).astype(dtype)
+    try:
+        d = image_to_digit(a)
+    except ImageError as exc:
+        assert str(exc)
+    else:
+        assert_digit(d)
+
+
+@settings(max_examples=25, deadline=None)
+@given(mode=st.sampled_from(["L", "RGB", "RGBA", "P", "LA", "CMYK", "I;16"]),
+       size=st.tuples(st.integers(1, 120), st.integers(1, 120)),
+       fmt=st.sampled_from(["PNG", "JPEG", "WEBP", "BMP", "GIF"]), seed=st.integers(0, 10**6))
+def test_any_encoded_image_gives_a_digit_or_image_error(mode, size, fmt, seed):
+    rng = np.random.default_rng(seed)
+    im = Image.fromarray((rng.random(size[::-1]) > 0.8).astype(np.uint8) * 255, "L").convert(mode)
+    try:
+        data = png_bytes(im, format=fmt)
+    except (OSError, ValueError, KeyError):
+        return  # Pillow cannot write this mode in this format; nothing to test
+    try:
+        d = image_to_digit(data)
+    except ImageError as exc:
+        assert str(exc)
+    else:
+        assert_digit(d)
+
+
+def test_normalise_ink_fills_rows_and_hits_the_ink_target():
+    ink = np.zeros((3, 64, 64))
+    ink[0, 10:50, 30:34] = 1  # a thin "1"
+    ink[1, 5:60, 5:60] = 1
+    ink[1, 15:50, 15:50] = 0  # a square "0"
+    out = normalise_ink(ink)
+    assert out.shape == (3, 8, 8)
+    for d in out[:2]:
+        assert d[0].any() and d[7].any()
+        assert abs(d.sum() - INK_PIXELS) < 40
+    assert not out[2].any(), "no ink in, no ink out"
