@@ -69,53 +69,47 @@ def is_blank(image) -> bool:
 def _to_pil(image) -> Image.Image:
     """Open any accepted input as a loaded, upright PIL image."""
     if isinstance(image, Image.Image):
-        return _check_size(_first_frame(image))
+        return _decode(image)
     if isinstance(image, np.ndarray):
         return _from_array(image)
     if isinstance(image, (bytes, bytearray, memoryview)):
-        if len(image) == 0:
-            raise ImageError("The file is empty (0 bytes).")
-        return _open_file(io.BytesIO(bytes(image)))
-    if isinstance(image, (str, Path)):
+        data = bytes(image)
+    elif isinstance(image, (str, Path)):
         path = Path(image)
         if not path.is_file():
             raise ImageError(f"No image file at {path}.")
-        if path.stat().st_size == 0:
-            raise ImageError("The file is empty (0 bytes).")
-        with open(path, "rb") as handle:
-            return _open_file(io.BytesIO(handle.read()))
-    raise ImageError(f"Cannot read an image from a {type(image).__name__}.")
+        data = path.read_bytes()
+    else:
+        raise ImageError(f"Cannot read an image from a {type(image).__name__}.")
+    if not data:
+        raise ImageError("The file is empty (0 bytes).")
+    return _decode(io.BytesIO(data))
 
 
-def _open_file(stream) -> Image.Image:
-    """Decode a file-like object, turning every Pillow failure into ImageError."""
-    unreadable = "This file is not an image we can read (PNG, JPEG, WebP, BMP or GIF)."
+def _decode(source) -> Image.Image:
+    """Open (a file-like object) or finish loading (a PIL image), as ImageError on failure."""
     with warnings.catch_warnings():
-        # A decompression bomb is refused, not merely warned about.
+        # A decompression bomb is refused, not merely warned about. (catch_warnings swaps
+        # the process-wide filters for the duration; Pillow's own limit still applies.)
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            im = Image.open(stream, formats=FORMATS)
+            im = source if isinstance(source, Image.Image) else Image.open(source, formats=FORMATS)
             if im.format == "JPEG":
-                im.draft(im.mode, (2048, 2048))  # decode big photos at 1/2..1/8 scale
+                im.draft(im.mode, (1024, 1024))  # decode big photos at 1/2..1/8 scale
             _check_size(im)
-            im = _first_frame(im)
+            if getattr(im, "n_frames", 1) > 1:
+                im.seek(0)  # animations (GIF, WebP, APNG): the first frame
             im.load()
+            return ImageOps.exif_transpose(im)
         except ImageError:
             raise
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
             raise ImageError("The image is too large to process.") from exc
         except UnidentifiedImageError as exc:
-            raise ImageError(unreadable) from exc
+            raise ImageError("This file is not an image we can read "
+                             "(PNG, JPEG, WebP, BMP or GIF).") from exc
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise ImageError("The image file is damaged or incomplete.") from exc
-    return ImageOps.exif_transpose(im)
-
-
-def _first_frame(im: Image.Image) -> Image.Image:
-    """Use the first frame of animations (GIF, WebP, APNG)."""
-    if getattr(im, "n_frames", 1) > 1:
-        im.seek(0)
-    return im
 
 
 def _check_size(im: Image.Image) -> Image.Image:
@@ -129,35 +123,38 @@ def _check_size(im: Image.Image) -> Image.Image:
 
 
 def _from_array(array: np.ndarray) -> Image.Image:
-    """Wrap a uint8/bool/int/float (H, W), (H, W, 3) or (H, W, 4) array as a PIL image."""
+    """Wrap a bool/int/float (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) array as a PIL image."""
     a = np.asarray(array)
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[:, :, 0]
-    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)):
+    modes = {1: "L", 3: "RGB", 4: "RGBA"}  # by channel count
+    key = 1 if a.ndim == 2 else (a.shape[2] if a.ndim == 3 else 0)
+    if key not in modes:
         raise ImageError(f"Expected an (H, W), (H, W, 3) or (H, W, 4) array, got shape {a.shape}.")
     if a.shape[0] * a.shape[1] == 0:
         raise ImageError("The image has no pixels.")
     if a.shape[0] * a.shape[1] > MAX_PIXELS:
         raise ImageError("The image is too large to process.")
-    if a.dtype != np.uint8:
-        a = _to_uint8(a)
-    return Image.fromarray(a, {2: "L", 3: "RGB", 4: "RGBA"}[a.ndim if a.ndim == 2 else a.shape[2]])
+    return Image.fromarray(_to_uint8(a), modes[key])
 
 
 def _to_uint8(a: np.ndarray) -> np.ndarray:
-    """Scale bool, float (0..1 or 0..255) or wide-integer pixels to uint8."""
+    """uint8 pixels from bool, float (0..1, or 0..255 if larger) or integer (scaled if > 255)."""
+    if a.dtype == np.uint8:
+        return a
     if a.dtype == bool:
         return a.astype(np.uint8) * 255
-    if not (np.issubdtype(a.dtype, np.number) and not np.iscomplexobj(a)):
+    if not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
         raise ImageError(f"Cannot read pixels of type {a.dtype}.")
     f = a.astype(np.float64)
     if not np.isfinite(f).all():
         raise ImageError("The image has invalid (NaN or infinite) pixels.")
     top = f.max(initial=0.0)
-    scale = 255.0 if np.issubdtype(a.dtype, np.floating) and top <= 1.0 else 255.0 / max(top, 255.0)
-    if np.issubdtype(a.dtype, np.integer) and top > 255:
-        scale = 255.0 / top  # e.g. 16-bit scans
-    return np.clip(np.rint(f * scale), 0, 255).astype(np.uint8)
+    if np.issubdtype(a.dtype, np.floating) and top <= 1.0:
+        f = f * 255.0
+    elif top > 255.0:
+        f = f * (255.0 / top)  # e.g. 16-bit scans
+    return np.clip(np.rint(f), 0, 255).astype(np.uint8)
 
 
 # ----------------------------------------------------------------------------- ink map

@@ -165,6 +165,13 @@ def test_decompression_bomb_is_refused():
         image_to_digit(bomb)
 
 
+def test_a_phone_sized_jpeg_is_decoded_at_reduced_scale():
+    # 12 Mpx is over our 4 Mpx limit, but a JPEG can be decoded at half size (3 Mpx).
+    photo = seven().resize((4032, 3024)).convert("RGB")
+    small = seven().resize((403, 302))
+    assert np.abs(image_to_digit(png_bytes(photo, format="JPEG")) - image_to_digit(small)).mean() < 1.5
+
+
 @pytest.mark.parametrize("image", [
     Image.new("L", (50, 50), 255),
     Image.new("L", (50, 50), 0),
