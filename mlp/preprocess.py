@@ -231,9 +231,9 @@ def _gray_ink(gray: np.ndarray) -> np.ndarray:
     level = float(np.percentile(ink[ink > 0], 99)) if (ink > 0).any() else 0.0
     if level < 0.12:  # less than ~30 gray levels of contrast: plain paper or a flat colour
         raise BlankImageError("No digit found in the image. Draw a digit first.")
-    threshold = max(_otsu(ink), 3 * noise + 0.02) / level
-    # Map so the Otsu threshold lands on 0.5, the cut every later stage uses.
-    return np.clip(0.5 * (ink / level) / max(threshold, 1e-6), 0.0, 1.0)
+    cut = max(_otsu(ink), 3 * noise + 0.02)  # Otsu, but never inside the paper's noise
+    # Scale so the cut lands on 0.5, the level every later stage thresholds at.
+    return np.clip(0.5 * ink / cut, 0.0, 1.0)
 
 
 def _background(gray: np.ndarray) -> np.ndarray:
