@@ -360,10 +360,10 @@ def _square(crop: np.ndarray) -> np.ndarray:
 def normalise_ink(ink: np.ndarray, ink_pixels=None) -> np.ndarray:
     """Render ink maps the optdigits way: (n, S, S) floats in [0, 1] -> (n, 8, 8) 0..16.
 
-    Each map is cut to the bounding box of its ink (>= 0.5), stretched to fill the 32 rows
-    and width_for(aspect) columns of a 32x32 bitmap, thickened or thinned so that about
-    `ink_pixels` (scalar or (n,) array; default INK_PIXELS) pixels are on, and counted in 4x4 blocks. Maps with
-    no ink give all zeros.
+    Each map is sheared upright (DESKEW), cut to the bounding box of its ink (>= 0.5),
+    stretched to fill the 32 rows and width_for(aspect) columns of a 32x32 bitmap, thickened
+    or thinned so that about `ink_pixels` (scalar or (n,) array; default INK_PIXELS) pixels
+    are on, and counted in 4x4 blocks. Maps with no ink give all zeros.
     """
     ink = np.asarray(ink, dtype=np.float64)
     ink_pixels = INK_PIXELS if ink_pixels is None else ink_pixels
