@@ -10,27 +10,31 @@ The original post's API::
 Training as a stream::
 
     from mlp import TrainConfig, train
-    for record in (run := train(TrainConfig(), X, y)):
+    run = train(TrainConfig(), X, y)
+    for record in run:
         ...
+
+A scikit-learn estimator: ``MLPClassifier``. Images to digits: ``image_to_digit``. The app's
+model before a visitor trains: ``default_model()``.
 """
 from .activations import (ACTIVATIONS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, Identity, LeakyRelu,
                           NoActivation, Relu, Sigmoid, Softmax, Tanh)
+from .default import default_model
+from .estimator import EXPECTED_FAILED_CHECKS, MLPClassifier
 from .losses import LOSSES, MSE, CrossEntropy, MSEAsPublished
+from .model import TrainedModel
 from .network import Network
 from .optimizers import OPTIMIZERS, SGD, Adam, Momentum
+from .persistence import ModelFileError, load_model, model_to_bytes, save_model
+from .preprocess import BlankImageError, ImageError, image_to_digit
 from .training import EpochRecord, TrainConfig, Training, train
 
 __all__ = [
     "ACTIVATIONS", "HIDDEN_ACTIVATIONS", "OUTPUT_ACTIVATIONS", "LOSSES", "OPTIMIZERS",
     "Identity", "LeakyRelu", "NoActivation", "Relu", "Sigmoid", "Softmax", "Tanh",
     "MSE", "MSEAsPublished", "CrossEntropy", "SGD", "Momentum", "Adam",
-    "Network", "TrainConfig", "EpochRecord", "Training", "train",
+    "Network", "TrainConfig", "EpochRecord", "Training", "train", "TrainedModel",
+    "save_model", "load_model", "model_to_bytes", "ModelFileError",
+    "MLPClassifier", "EXPECTED_FAILED_CHECKS", "default_model",
+    "image_to_digit", "ImageError", "BlankImageError",
 ]
-from .default import default_model
-from .model import TrainedModel
-from .persistence import ModelFileError, load_model, model_to_bytes, save_model
-
-__all__ += ["default_model", "TrainedModel", "ModelFileError", "load_model", "model_to_bytes", "save_model"]
-from .estimator import EXPECTED_FAILED_CHECKS, MLPClassifier
-
-__all__ += ["MLPClassifier"]

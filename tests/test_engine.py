@@ -173,3 +173,12 @@ def test_default_configuration_reaches_98_percent_held_out(digits):
 def test_best_configuration_reaches_98_5_percent_held_out(digits):
     median, accs = median_accuracy(PRESETS["best"], digits)
     assert median >= 0.985, accs
+
+
+def test_the_default_model_keeps_98_percent_held_out(digits):
+    from mlp import default_model
+
+    _, X_test, _, y_test = digits
+    model = default_model()
+    assert model.config == PRESETS["drawing"] and model.config.augment > 0
+    assert model.score(X_test, y_test) >= 0.98

@@ -7,8 +7,7 @@ import numpy as np
 import streamlit as st
 
 import mlp
-
-TEST_FRACTION = 0.25
+from mlp.datasets import load_digits_split
 
 
 @dataclass(frozen=True)
@@ -23,11 +22,7 @@ class Digits:
 
 
 def split_digits() -> Digits:
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=TEST_FRACTION, stratify=y, random_state=0)
+    X_train, X_test, y_train, y_test = load_digits_split()
     return Digits(X_train, y_train, X_test, y_test)
 
 
@@ -37,16 +32,8 @@ def digits() -> Digits:
     return split_digits()
 
 
-FALLBACK_CONFIG = mlp.TrainConfig(hidden_layer_sizes=(128,), optimizer="adam", learning_rate=1e-3, alpha=1e-4,
-                                  epochs=30, batch_size=32, augment=1, seed=0)
-
-
-@st.cache_data(show_spinner="Preparing the default model…")
+@st.cache_data(show_spinner="Preparing the default model (the first visitor waits a few seconds)…")
 def default_model():
-    """The model that classifies drawings before the visitor trains one: the engine's
-    `mlp.default_model()` when it exists, else one trained here on the training split.
+    """The model that classifies drawings before the visitor trains one: `mlp.default_model()`.
     Cached as pure data, so every session gets its own copy and cannot change anyone else's."""
-    if hasattr(mlp, "default_model"):
-        return mlp.default_model()
-    d = split_digits()
-    return mlp.TrainedModel.from_run(mlp.train(FALLBACK_CONFIG, d.X_train, d.y_train).run())
+    return mlp.default_model()

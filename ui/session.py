@@ -222,7 +222,7 @@ def describe(config: TrainConfig) -> str:
     acts = config.hidden_activations()
     act = acts[0] if len(set(acts)) == 1 else ",".join(acts)
     sizes = "-".join(str(s) for s in (64, *config.hidden_layer_sizes, 10))
-    aug = f" · aug×{config.augment}" if config.augment else ""
+    aug = (" · shifts" if config.shifts else "") + (f" · aug×{config.augment}" if config.augment else "")
     sparse = "" if config.connectivity == "dense" else f" · {sparsity.label(config)}"
     return (f"{sizes} {act}/{config.output_activation} · {config.loss} · {config.optimizer} "
             f"{config.learning_rate:g} · batch {config.batch_size} · {config.epochs} ep{aug}{sparse}")

@@ -16,9 +16,9 @@ from ui.presets import DEFAULT_PRESET, PRESETS
 # Limits for a shared hosted page. With these caps the biggest run (4 x 256 units, 3 augmented
 # copies) still needs minutes, so ui.session also stops any run after TIME_LIMIT_S seconds.
 MAX_LAYERS = 4
-MAX_UNITS = 256
+MAX_UNITS = 512
 MAX_EPOCHS = 200
-MAX_AUGMENT = 3
+MAX_AUGMENT = 8
 
 # Log-spaced, 1e-5 .. 10 (high enough to watch a run diverge).
 LEARNING_RATES = tuple(float(f"{m}e{e}") for e in range(-5, 1) for m in (1, 1.5, 2, 3, 5, 7)) + (10.0,)
@@ -70,6 +70,7 @@ def config_to_values(config: TrainConfig) -> dict:
         "early_stopping": bool(config.early_stopping),
         "seed": int(config.seed),
         "augment": min(int(config.augment), MAX_AUGMENT),
+        "shifts": bool(config.shifts),
         "weight_gradient": config.weight_gradient,
         "input_scale": nearest(tuple(INPUT_SCALES), config.input_scale),
     }
@@ -95,7 +96,7 @@ def values_to_config(values: dict) -> TrainConfig:
         momentum=float(values["momentum"]), nesterov=bool(values["nesterov"]), alpha=float(values["alpha"]),
         epochs=int(values["epochs"]), batch_size=int(values["batch_size"]), validation_fraction=validation,
         early_stopping=bool(values["early_stopping"]) and validation > 0, seed=int(values["seed"]),
-        augment=int(values["augment"]), **sparsity.config_fields(values),
+        augment=int(values["augment"]), shifts=bool(values["shifts"]), **sparsity.config_fields(values),
         weight_gradient=values["weight_gradient"], input_scale=float(values["input_scale"]),
     ).validate()
 
@@ -168,9 +169,13 @@ def show() -> TrainConfig:
                 help="Needs a validation split: stops when its loss has not improved for 10 epochs.")
     sb.selectbox("Inputs", list(INPUT_SCALES), key="input_scale", format_func=_label(INPUT_SCALES))
     sb.number_input("Seed", 0, 2**31 - 1, step=1, key="seed")
-    sb.slider("Augmented copies per digit", 0, MAX_AUGMENT, key="augment",
-              help="Adds re-rendered copies of every training digit (stroke width, shifts, "
-                   "rotations): slower, but drawn digits are recognised better. 0 = off.")
+    sb.markdown("**Augmentation**")
+    sb.checkbox("Half-pixel shifts", key="shifts",
+                help="Adds four copies of every training digit moved half a pixel up, down, left and "
+                     "right: the largest gain in held-out accuracy we measured.")
+    sb.slider("Re-rendered copies per digit", 0, MAX_AUGMENT, key="augment",
+              help="Adds copies of every training digit redrawn with other stroke widths, slants, "
+                   "rotations and warps: slower, but drawn digits are recognised much better. 0 = off.")
 
     config = values_to_config({k: st.session_state[k] for k in config_to_values(TrainConfig())})
     preset = PRESETS.get(st.session_state["preset"])
