@@ -6,10 +6,13 @@ Each folder holds image files and a labels.csv with rows `filename,label`. Image
     python scripts/eval_handwriting.py /work/shared/data/handwriting-dev/*/
     python scripts/eval_handwriting.py --model my_model.npz some/folder
     python scripts/eval_handwriting.py some/folder --augment 8 --epochs 30 --seeds 0 1 2
+    python scripts/eval_handwriting.py --model default_model.npz --tta some/folder
 
 Without --model it evaluates the product's default model (`mlp.default_model()`); with
 --augment/--epochs/--hidden/--seeds it trains the default preset with those changes on the
 load_digits training split (one model per seed, probabilities averaged) and evaluates that.
+--tta averages each model's probabilities over `mlp.preprocess.digit_variants` of every image
+(what `predict_image_proba` does in the app) instead of using `image_to_digit` alone.
 """
 
 import os
@@ -30,21 +33,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mlp import default_model, load_model, train  # noqa: E402
 from mlp.datasets import load_digits_split  # noqa: E402
 from mlp.model import TrainedModel  # noqa: E402
-from mlp.preprocess import ImageError, image_to_digit  # noqa: E402
+from mlp.preprocess import ImageError, digit_variants, image_to_digit  # noqa: E402
 from mlp.presets import PRESETS  # noqa: E402
 
 
-def read_folder(folder: Path) -> tuple:
-    """(X (n, 64) 0..16, y (n,), failures [(filename, message)]) for a labelled folder."""
+def read_folder(folder: Path, variants: bool = False) -> tuple:
+    """(X (n, 64) or (n, k, 64) 0..16, y (n,), failures [(filename, message)]) for a folder.
+
+    With `variants`, each image gives its k `digit_variants` instead of one digit.
+    """
     rows, labels, failures = [], [], []
+    render = digit_variants if variants else image_to_digit
     with open(folder / "labels.csv", newline="") as handle:
         for record in csv.DictReader(handle):
             try:
-                rows.append(image_to_digit(folder / record["filename"]).ravel())
+                rows.append(render(folder / record["filename"]).reshape(-1, 64).squeeze(0))
                 labels.append(int(record["label"]))
             except ImageError as exc:
                 failures.append((record["filename"], str(exc)))
-    return np.array(rows).reshape(-1, 64), np.array(labels, dtype=int), failures
+    X = np.array(rows) if rows else np.zeros((0, 64))
+    return X, np.array(labels, dtype=int), failures
 
 
 def build_models(args) -> list:
@@ -88,15 +96,23 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--hidden", type=int, nargs="+", help="hidden layer sizes")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="one model per seed")
+    parser.add_argument("--tta", action="store_true",
+                        help="average over each image's digit_variants (as predict_image_proba)")
     args = parser.parse_args(argv)
 
     models = build_models(args)
     _, X_test, _, y_test = load_digits_split()
-    proba = lambda X: sum(m.predict_proba(X) for m in models)  # noqa: E731
+
+    def proba(X):
+        """Summed probabilities (n, classes) of X (n, 64), or of X (n, k, 64) over its k variants."""
+        flat = X.reshape(-1, 64)
+        p = sum(m.predict_proba(flat) for m in models)
+        return p.reshape(X.shape[:-1] + (-1,)).mean(axis=1) if X.ndim == 3 else p
+
     classes = models[0].classes_
     print(f"load_digits held-out accuracy: {np.mean(classes[proba(X_test).argmax(1)] == y_test):.4f}")
     for folder in args.folders:
-        X, y, failures = read_folder(folder)
+        X, y, failures = read_folder(folder, args.tta)
         for filename, message in failures:
             print(f"{folder.name}/{filename}: not classified ({message})")
         if len(y):

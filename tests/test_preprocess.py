@@ -9,8 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
-from mlp.preprocess import (INK_PIXELS, BlankImageError, ImageError, image_to_digit, is_blank,
-                            normalise_ink)
+from mlp.preprocess import (INK_PIXELS, VARIANT_INK, VARIANT_WIDTHS, BlankImageError, ImageError,
+                            digit_variants, image_to_digit, is_blank, normalise_ink,
+                            predict_image_proba)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "handwriting"
 
@@ -240,3 +241,35 @@ def test_normalise_ink_fills_rows_and_hits_the_ink_target():
         assert d[0].any() and d[7].any()
         assert abs(d.sum() - INK_PIXELS) < 40
     assert not out[2].any(), "no ink in, no ink out"
+
+
+# ---- test-time variants -------------------------------------------------------------------
+
+def test_digit_variants_start_with_the_plain_digit_and_vary_ink_and_width():
+    name, _ = fixture_rows()[0]
+    variants = digit_variants(FIXTURES / name)
+    assert variants.shape == (len(VARIANT_INK) + len(VARIANT_WIDTHS), 8, 8)
+    np.testing.assert_array_equal(variants[0], image_to_digit(FIXTURES / name))
+    for d in variants:
+        assert_digit(d)
+    inks = variants[:len(VARIANT_INK)].sum(axis=(1, 2))
+    assert inks.min() < inks[0] < inks.max(), "thinner and thicker strokes than the plain one"
+    assert len({d.tobytes() for d in variants}) == len(variants)
+    with pytest.raises(BlankImageError):
+        digit_variants(np.zeros((50, 50)))
+
+
+class _CountingModel:
+    """A stand-in with predict_proba: probability mass grows with the ink in the top rows."""
+
+    def predict_proba(self, X):
+        top = X.reshape(-1, 8, 8)[:, :2].sum(axis=(1, 2))
+        return np.stack([top, 500 - top], axis=1) / 500
+
+
+def test_predict_image_proba_averages_the_variants():
+    image = seven()
+    expected = _CountingModel().predict_proba(digit_variants(image).reshape(-1, 64)).mean(axis=0)
+    got = predict_image_proba(_CountingModel(), image)
+    np.testing.assert_allclose(got, expected)
+    assert got.shape == (2,) and abs(got.sum() - 1) < 1e-9
