@@ -47,7 +47,8 @@ def read_folder(folder: Path, variants: bool = False) -> tuple:
     with open(folder / "labels.csv", newline="") as handle:
         for record in csv.DictReader(handle):
             try:
-                rows.append(render(folder / record["filename"]).reshape(-1, 64).squeeze(0))
+                digit = render(folder / record["filename"])
+                rows.append(digit.reshape(-1, 64) if variants else digit.ravel())
                 labels.append(int(record["label"]))
             except ImageError as exc:
                 failures.append((record["filename"], str(exc)))
