@@ -1,31 +1,28 @@
 """The model that answers before a visitor has trained one: ``default_model()``."""
 from __future__ import annotations
 
-import threading
 from functools import lru_cache
+from pathlib import Path
 
-from .datasets import load_digits_split
 from .model import TrainedModel
-from .presets import PRESETS
-from .training import train
+from .persistence import load_model
 
-_lock = threading.Lock()
+# Built by `python scripts/build_default_model.py mlp/default_model.npz --seeds 0 1 2` from the
+# load_digits training split alone; rebuild it when mlp/preprocess.py or mlp/augment.py change
+# how digits are rendered (tests/test_default_model.py checks it still reads them well).
+MODEL_FILE = Path(__file__).with_name("default_model.npz")
 
 
 @lru_cache(maxsize=1)
-def _trained() -> TrainedModel:
-    X_train, _, y_train, _ = load_digits_split()
-    return TrainedModel.from_run(train(PRESETS["drawing"], X_train, y_train).run())
-
-
 def default_model() -> TrainedModel:
-    """The "drawing" preset trained on the ``load_digits`` training split (seed 0).
+    """Three networks trained with the "drawing" preset (seeds 0, 1, 2), merged into one.
 
-    Trained on first use (a few seconds: it re-renders every training digit eight times, so
-    drawings and photos are read well) and then shared by every caller in the process, so
-    treat it as read-only. It takes rows of 64 values on the 0..16 scale — what
-    ``mlp.preprocess.image_to_digit(...).reshape(1, 64)`` gives — and has ``predict``,
-    ``predict_proba`` and ``classes_``. The held-out 25% of the digits was never trained on.
+    Each member is the default preset — (256,) ReLU, Adam, half-pixel shifts — plus eight
+    re-rendered copies of every training digit, trained on the ``load_digits`` training split;
+    the merged 64-768-10 network outputs the softmax of their mean logits. It takes rows of 64
+    values on the 0..16 scale — what ``mlp.image_to_digit(...).reshape(1, 64)`` gives — and has
+    ``predict``, ``predict_proba`` and ``classes_``; for images, ``mlp.preprocess.predict_image_proba``
+    averages it over a few renderings of the same drawing. Loaded once (a few ms) and shared by
+    every caller in the process: treat it as read-only. The held-out 25% was never trained on.
     """
-    with _lock:  # two sessions asking at once train it once
-        return _trained()
+    return load_model(MODEL_FILE.read_bytes(), n_features=64)

@@ -80,7 +80,12 @@ def predict_image_proba(model, image) -> np.ndarray:
     `model` is anything with ``predict_proba`` taking (n, 64) rows on the 0..16 scale (a
     TrainedModel, an MLPClassifier, default_model()). Raises ImageError / BlankImageError.
     """
-    proba = np.asarray(model.predict_proba(digit_variants(image).reshape(-1, 64)), dtype=np.float64)
+    return variants_proba(model, digit_variants(image))
+
+
+def variants_proba(model, variants: np.ndarray) -> np.ndarray:
+    """Class probabilities (n_classes,): the mean of ``model``'s over (k, 8, 8) variants."""
+    proba = np.asarray(model.predict_proba(np.asarray(variants).reshape(-1, 64)), dtype=np.float64)
     return proba.mean(axis=0)
 
 

@@ -32,7 +32,7 @@ def digits() -> Digits:
     return split_digits()
 
 
-@st.cache_data(show_spinner="Preparing the default model (the first visitor waits a few seconds)…")
+@st.cache_data(show_spinner="Loading the default model…")
 def default_model():
     """The model that classifies drawings before the visitor trains one: `mlp.default_model()`.
     Cached as pure data, so every session gets its own copy and cannot change anyone else's."""

@@ -7,7 +7,7 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from mlp.preprocess import BlankImageError, ImageError, image_to_digit
+from mlp.preprocess import BlankImageError, ImageError, digit_variants, variants_proba
 from ui import charts
 from ui.data import default_model
 from ui.session import LabState
@@ -21,9 +21,12 @@ def show(state: LabState) -> None:
 
 
 def read_input(source, data) -> tuple:
-    """(8x8 digit or None, message or None) for canvas pixels or uploaded bytes."""
+    """((k, 8, 8) renderings or None, message or None) for canvas pixels or uploaded bytes.
+
+    [0] is the digit exactly as `image_to_digit` makes it (what the page shows); the model's
+    answer is its mean over all k renderings, which reads real handwriting better."""
     try:
-        return image_to_digit(data), None
+        return digit_variants(data), None
     except BlankImageError:
         return None, "Draw a digit" if source == "canvas" else "This image looks empty: no digit found in it."
     except ImageError as e:
@@ -74,8 +77,8 @@ def _panel(state: LabState) -> None:
             _prediction(state, source, digit, message, upload)
 
 
-def _prediction(state: LabState, source, digit, message, upload) -> None:
-    if digit is None:
+def _prediction(state: LabState, source, variants, message, upload) -> None:
+    if variants is None:
         st.subheader("Draw a digit" if message == "Draw a digit" else "No digit")
         st.caption(message if message != "Draw a digit" else
                    "Draw one on the canvas or upload a photo; the network's answer appears here.")
@@ -83,7 +86,8 @@ def _prediction(state: LabState, source, digit, message, upload) -> None:
     model = state.model if state.model is not None else default_model()
     who = (f"Answered by **{state.model_name}**." if state.model is not None else
            "Answered by the **default model** (train your own in the Train tab and it answers instead).")
-    proba = np.asarray(model.predict_proba(digit.reshape(1, 64)))[0]
+    proba = variants_proba(model, variants)
+    digit = variants[0]
     classes = list(np.asarray(model.classes_ if hasattr(model, "classes_") else model.classes))
     best = int(np.argmax(proba))
     a, b = st.columns([1, 1.6])
