@@ -3,6 +3,7 @@ model files, and the Draw tab's inputs. AppTest runs no fragment ticks, so a tes
 background thread itself (job.join) and then reruns the script."""
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -150,8 +151,10 @@ def test_clicking_a_confusion_cell_shows_its_images(at, digits):
     at.run()
     n = int(np.sum((digits.y_test == 3) & (predicted == 3)))
     assert f"#### True 3, correctly classified: {n} images" in [m.value for m in at.markdown]
-    thumbnails = at.get("image")[0].proto.imgs                  # the cell's images, then the weight tiles
-    assert len(thumbnails) == min(n, 40) and thumbnails[0].caption.endswith("%")
+    images = at.get("image")                                    # the cell's images, then the weight tiles
+    assert len(images) == min(n, 40) + 1
+    captions = [c.value for c in at.caption if c.value.startswith("→")]
+    assert len(captions) == min(n, 40) and all(re.fullmatch(r"→3 \d+%", c) for c in captions)
 
 
 def test_model_download_and_load_round_trip(at, digits):
@@ -194,7 +197,8 @@ def prediction_text(at):
 
 
 def test_empty_canvas_asks_for_a_digit(at):
-    assert "Draw a digit" in [s.value for s in at.subheader]
+    subheaders = [s.value for s in at.subheader]
+    assert "Draw a digit" in subheaders and "Your digit will appear here" in subheaders
 
 
 def test_a_drawn_one_is_classified_by_the_default_model(at):

@@ -87,7 +87,7 @@ def test_confusion_matrix_cell_click_shows_its_images(page: Page, app_url):
 def fresh_draw_tab(page: Page, app_url):
     open_app(page, app_url)
     tab(page, "Draw")
-    expect(page.locator(".st-key-prediction")).to_contain_text("Draw a digit")
+    expect(page.locator(".st-key-prediction")).to_contain_text("Your digit will appear here")
 
 
 STROKES = {
@@ -133,3 +133,26 @@ def test_upload_a_png_then_a_bad_file(page: Page, app_url, tmp_path):
     expect(page.locator(".st-key-prediction")).to_contain_text("It's a 1")   # the drawing still answers
     assert page.locator("[data-testid='stException']").count() == 0
     shot(page, "bad_upload")
+
+
+def test_a_select_box_mounted_late_keeps_its_session_value(page: Page, app_url):
+    """Under load the browser can mount the lazily loaded select boxes after the run that told it
+    their value (Streamlit sends a session-state value once); the Optimiser then came up on its
+    first option and the next rerun trained with SGD. Here the select box code is held back until
+    three later reruns have gone by, then released."""
+    held = []
+    page.route(re.compile(r"/Selectbox\.[\w-]+\.js$"), lambda route: held.append(route))
+    open_app(page, app_url)
+    for _ in range(3):                                  # reruns that write nothing to session state
+        set_slider(page, "epochs", -1)
+        wait_for_app(page)
+    assert held, "the select box code was not requested"
+    for route in held:
+        route.continue_()
+    optimiser = page.locator(".st-key-optimizer").get_by_role("combobox")
+    expect(optimiser).to_be_visible(timeout=30_000)
+    set_slider(page, "epochs", -1)                      # a rerun that sends every widget's value
+    expect(page.locator(".st-key-epochs")).to_contain_text("11")
+    wait_for_app(page)
+    expect(optimiser).to_have_value("Adam")
+    expect(page.get_by_text(re.compile(r"^Trains .* · adam 0\.003 · "))).to_be_visible()

@@ -79,7 +79,7 @@ def _panel(state: LabState) -> None:
 
 def _prediction(state: LabState, source, variants, message, upload) -> None:
     if variants is None:
-        st.subheader("Draw a digit" if message == "Draw a digit" else "No digit")
+        st.subheader("Your digit will appear here" if message == "Draw a digit" else "No digit")
         st.caption(message if message != "Draw a digit" else
                    "Draw one on the canvas or upload a photo; the network's answer appears here.")
         return

@@ -10,7 +10,7 @@ import math
 import streamlit as st
 
 from mlp import HIDDEN_ACTIVATIONS, TrainConfig
-from ui import sparsity
+from ui import keyed, sparsity
 from ui.presets import DEFAULT_PRESET, PRESETS
 
 # Limits for a shared hosted page. With these caps the biggest run (4 x 256 units, 3 augmented
@@ -108,8 +108,9 @@ def apply_preset(name: str) -> None:
 
 
 def _defaults() -> None:
-    # Widgets are created without `value=` and read their state from here; a widget that was not
-    # drawn in the last run loses its state, so the defaults are restored on every run.
+    # Widgets read their state from here (ui.keyed also passes it as their default, so a widget the
+    # browser mounts late starts from it); a widget that was not drawn in the last run loses its
+    # state, so the defaults are restored on every run.
     for key, value in config_to_values(PRESETS[DEFAULT_PRESET].config).items():
         st.session_state.setdefault(key, value)
     st.session_state.setdefault("preset", DEFAULT_PRESET)
@@ -131,51 +132,51 @@ def show() -> TrainConfig:
     note = sb.empty()
 
     sb.markdown("**Architecture**")
-    n = sb.slider("Hidden layers", 1, MAX_LAYERS, key="n_layers")
-    per_layer = sb.toggle("A different activation per layer", key="per_layer_activation")
+    n = keyed.slider(sb, "Hidden layers", 1, MAX_LAYERS, "n_layers")
+    per_layer = keyed.toggle(sb, "A different activation per layer", "per_layer_activation")
     hidden = list(HIDDEN_ACTIVATIONS)
     for i in range(n):
-        sb.slider(f"Units in layer {i + 1}", 1, MAX_UNITS, key=f"units_{i}")
+        keyed.slider(sb, f"Units in layer {i + 1}", 1, MAX_UNITS, f"units_{i}")
         if per_layer:
-            sb.selectbox(f"Activation of layer {i + 1}", hidden, key=f"activation_{i}",
-                         format_func=_label(ACTIVATION_LABELS))
+            keyed.selectbox(sb, f"Activation of layer {i + 1}", hidden, f"activation_{i}",
+                            format_func=_label(ACTIVATION_LABELS))
     if not per_layer:
-        sb.selectbox("Hidden activation", hidden, key="activation", format_func=_label(ACTIVATION_LABELS))
-    sb.selectbox("Output activation", OUTPUT_ACTIVATIONS, key="output_activation",
-                 format_func=_label(ACTIVATION_LABELS))
+        keyed.selectbox(sb, "Hidden activation", hidden, "activation", format_func=_label(ACTIVATION_LABELS))
+    keyed.selectbox(sb, "Output activation", OUTPUT_ACTIVATIONS, "output_activation",
+                    format_func=_label(ACTIVATION_LABELS))
     sparsity.controls(sb)
 
     sb.markdown("**Loss and optimiser**")
-    sb.selectbox("Loss", list(LOSS_LABELS), key="loss", format_func=_label(LOSS_LABELS))
-    sb.selectbox("Optimiser", list(OPTIMIZER_LABELS), key="optimizer", format_func=_label(OPTIMIZER_LABELS))
-    sb.select_slider("Learning rate", LEARNING_RATES, key="learning_rate", format_func=lambda v: f"{v:g}")
+    keyed.selectbox(sb, "Loss", LOSS_LABELS, "loss", format_func=_label(LOSS_LABELS))
+    keyed.selectbox(sb, "Optimiser", OPTIMIZER_LABELS, "optimizer", format_func=_label(OPTIMIZER_LABELS))
+    keyed.select_slider(sb, "Learning rate", LEARNING_RATES, "learning_rate", format_func=lambda v: f"{v:g}")
     if st.session_state["optimizer"] == "momentum":
-        sb.slider("Momentum", 0.0, 0.99, step=0.01, key="momentum")
-        sb.checkbox("Nesterov", key="nesterov")
+        keyed.slider(sb, "Momentum", 0.0, 0.99, "momentum", step=0.01)
+        keyed.checkbox(sb, "Nesterov", "nesterov")
 
-    sb.selectbox("Weight step uses the gradient's", list(GRADIENT_LABELS), key="weight_gradient",
-                 format_func=_label(GRADIENT_LABELS),
-                 help="The post summed a batch's weight gradients (a step 15 times larger for batches "
-                      "of 15); scikit-learn and this lab average them.")
+    keyed.selectbox(sb, "Weight step uses the gradient's", GRADIENT_LABELS, "weight_gradient",
+                    format_func=_label(GRADIENT_LABELS),
+                    help="The post summed a batch's weight gradients (a step 15 times larger for batches "
+                         "of 15); scikit-learn and this lab average them.")
 
     sb.markdown("**Schedule**")
-    sb.slider("Epochs", 1, MAX_EPOCHS, key="epochs")
-    sb.select_slider("Batch size", BATCH_SIZES, key="batch_size")
-    sb.select_slider("L2 penalty (alpha)", ALPHAS, key="alpha", format_func=lambda v: f"{v:g}")
-    sb.select_slider("Validation split", VALIDATION_FRACTIONS, key="validation_fraction",
-                     format_func=lambda v: f"{v:.0%}")
+    keyed.slider(sb, "Epochs", 1, MAX_EPOCHS, "epochs")
+    keyed.select_slider(sb, "Batch size", BATCH_SIZES, "batch_size")
+    keyed.select_slider(sb, "L2 penalty (alpha)", ALPHAS, "alpha", format_func=lambda v: f"{v:g}")
+    keyed.select_slider(sb, "Validation split", VALIDATION_FRACTIONS, "validation_fraction",
+                        format_func=lambda v: f"{v:.0%}")
     no_validation = st.session_state["validation_fraction"] == 0
-    sb.checkbox("Early stopping", key="early_stopping", disabled=no_validation,
-                help="Needs a validation split: stops when its loss has not improved for 10 epochs.")
-    sb.selectbox("Inputs", list(INPUT_SCALES), key="input_scale", format_func=_label(INPUT_SCALES))
-    sb.number_input("Seed", 0, 2**31 - 1, step=1, key="seed")
+    keyed.checkbox(sb, "Early stopping", "early_stopping", disabled=no_validation,
+                   help="Needs a validation split: stops when its loss has not improved for 10 epochs.")
+    keyed.selectbox(sb, "Inputs", INPUT_SCALES, "input_scale", format_func=_label(INPUT_SCALES))
+    keyed.number_input(sb, "Seed", 0, 2**31 - 1, "seed", step=1)
     sb.markdown("**Augmentation**")
-    sb.checkbox("Half-pixel shifts", key="shifts",
-                help="Adds four copies of every training digit moved half a pixel up, down, left and "
-                     "right: the largest gain in held-out accuracy we measured.")
-    sb.slider("Re-rendered copies per digit", 0, MAX_AUGMENT, key="augment",
-              help="Adds copies of every training digit redrawn with other stroke widths, slants, "
-                   "rotations and warps: slower, but drawn digits are recognised much better. 0 = off.")
+    keyed.checkbox(sb, "Half-pixel shifts", "shifts",
+                   help="Adds four copies of every training digit moved half a pixel up, down, left and "
+                        "right: the largest gain in held-out accuracy we measured.")
+    keyed.slider(sb, "Re-rendered copies per digit", 0, MAX_AUGMENT, "augment",
+                 help="Adds copies of every training digit redrawn with other stroke widths, slants, "
+                      "rotations and warps: slower, but drawn digits are recognised much better. 0 = off.")
 
     config = values_to_config({k: st.session_state[k] for k in config_to_values(TrainConfig())})
     preset = PRESETS.get(st.session_state["preset"])

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import keyed
+
 from mlp.sparse import LayerStats, connection_counts, layer_densities
 
 MODE_LABELS = {"dense": "Dense: every connection", "static": "Sparse, fixed at random",
@@ -89,17 +91,17 @@ def pixel_figure(counts, title: str = "") -> dict:
 
 def controls(sb) -> None:
     """The sidebar's connectivity widgets (keys as in `config_values`)."""
-    sb.selectbox("Connections", list(MODE_LABELS), key="connectivity", format_func=MODE_LABELS.get,
-                 help="Sparse layers keep a random share of the connections. SET (sparse evolutionary "
-                      "training) drops the weakest after each epoch and grows as many new ones at random.")
+    keyed.selectbox(sb, "Connections", MODE_LABELS, "connectivity", format_func=MODE_LABELS.get,
+                    help="Sparse layers keep a random share of the connections. SET (sparse evolutionary "
+                         "training) drops the weakest after each epoch and grows as many new ones at random.")
     if st.session_state["connectivity"] != "dense":
-        sb.select_slider("Sparsity ε (density = ε·(in + out) / (in·out))", EPSILONS, key="set_epsilon",
-                         format_func=lambda v: f"{v:g}",
-                         help="SET's Erdős–Rényi rule: each hidden layer keeps about ε·(in + out) weights.")
+        keyed.select_slider(sb, "Sparsity ε (density = ε·(in + out) / (in·out))", EPSILONS, "set_epsilon",
+                            format_func=lambda v: f"{v:g}",
+                            help="SET's Erdős–Rényi rule: each hidden layer keeps about ε·(in + out) weights.")
         if st.session_state["connectivity"] == "set":
-            sb.select_slider("Rewired per epoch ζ", ZETAS, key="zeta", format_func=lambda v: f"{v:.0%}",
-                             help="The share of positive and of negative weights closest to zero that are "
-                                  "removed after each epoch; as many new connections grow at random.")
+            keyed.select_slider(sb, "Rewired per epoch ζ", ZETAS, "zeta", format_func=lambda v: f"{v:.0%}",
+                                help="The share of positive and of negative weights closest to zero that are "
+                                     "removed after each epoch; as many new connections grow at random.")
 
 
 def show_size(config) -> None:
