@@ -18,6 +18,8 @@ digits = data.digits()
 config = sidebar.show()
 collect(lab, digits.X_test, digits.y_test)
 
+# Streamlit pads the page top by ~6rem (room for a header this page hides); no option sets it.
+st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }</style>")
 st.title("MLP Lab")
 st.caption("A multi-layer perceptron written from scratch in NumPy, learning scikit-learn's 8×8 handwritten digits.")
 train_tab, inspect_tab, draw_tab = st.tabs(["Train", "Inspect", "Draw"])

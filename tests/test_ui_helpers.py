@@ -122,3 +122,25 @@ def test_weight_tiles_show_sign_as_colour():
     red, blue = tiles[0, 0], tiles[15, 17 + 15]
     assert red[0] > red[2] and blue[2] > blue[0]
     assert tuple(tiles[8, 8]) == (255, 255, 255)
+
+
+def test_log_axes_label_1_2_5_ticks_and_the_legend_sits_above_the_plots():
+    records = [EpochRecord(e, 2.0 / e, 0.5, 2.5 / e, 0.5, 0.1 * e) for e in range(1, 41)]
+    for fig in (charts.training_figure(records, 40, "Run 1"),
+                charts.history_figure([type("Run", (), {"id": 1, "records": records})()], "val_loss")):
+        layout = fig["layout"]
+        axis = layout["yaxis"]
+        assert axis["type"] == "log"
+        labelled = [v for v in axis["tickvals"] if 0.05 <= v <= 2.5]   # the curves' range
+        assert len(labelled) >= 5                                      # 0.05 0.1 0.2 0.5 1 2
+        assert dict(zip(axis["tickvals"], axis["ticktext"]))[0.2] == "0.2"
+        assert layout["legend"]["y"] >= 1 and layout["legend"]["yanchor"] == "bottom"
+
+
+def test_confusion_cell_captions_are_two_short_lines_for_a_mistake():
+    from ui.results import cell_caption
+
+    proba = np.array([0.0, 0.76, 0, 0, 0, 0, 0, 0, 0.16, 0.08])
+    assert cell_caption(proba, true=1, pred=1) == "→1 76%"
+    lines = cell_caption(proba, true=8, pred=1).split("  \n")
+    assert lines == ["→1 76%", "8 16%"] and max(map(len, lines)) <= 6

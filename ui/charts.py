@@ -24,6 +24,20 @@ def _axis(title, **extra) -> dict:
     return {"title": {"text": title}, "gridcolor": "#e5e7eb", "zeroline": False, **extra}
 
 
+LOG_TICKS = tuple(m * 10.0 ** e for e in range(-8, 5) for m in (1, 2, 5))
+
+
+def _log_axis(title) -> dict:
+    """A log-scale axis labelled at 1, 2 and 5 times each power of ten (plotly's own log ticks
+    label only the powers, often just two of them on a loss curve)."""
+    return _axis(title, type="log", tickvals=list(LOG_TICKS), ticktext=[f"{v:g}" for v in LOG_TICKS])
+
+
+def _top_legend() -> dict:
+    """A one-row legend above the plot's top-right corner, clear of the x-axis titles."""
+    return {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"}
+
+
 def training_figure(records, epochs: int, title: str = "") -> dict:
     """Loss (left) and accuracy (right) per epoch, train and validation, x fixed to 1..epochs so
     the curves visibly grow. `records`: a sequence of EpochRecord."""
@@ -45,16 +59,16 @@ def training_figure(records, epochs: int, title: str = "") -> dict:
         ]
     span = [0.5, max(epochs, 1) + 0.5]
     layout = _base_layout(
-        height=340, showlegend=True, legend={"orientation": "h", "y": -0.2, "x": 0},
+        height=340, showlegend=True, legend=_top_legend(),
         xaxis=_axis("epoch", domain=[0, 0.45], range=span),
-        yaxis=_axis("loss", type="log", dtick=1),
+        yaxis=_log_axis("loss"),
         xaxis2=_axis("epoch", domain=[0.55, 1], range=span, anchor="y2"),
         yaxis2=_axis("accuracy", anchor="x2", tickformat=".0%", autorangeoptions={"maxallowed": 1.005}),
         annotations=[
-            {"text": "<b>Loss</b>", "x": 0.225, "y": 1.08, "xref": "paper", "yref": "paper", "showarrow": False,
-             "xanchor": "center"},
-            {"text": "<b>Accuracy</b>", "x": 0.775, "y": 1.08, "xref": "paper", "yref": "paper",
-             "showarrow": False, "xanchor": "center"},
+            {"text": "<b>Loss</b>", "x": 0, "y": 1.02, "xref": "paper", "yref": "paper", "showarrow": False,
+             "xanchor": "left", "yanchor": "bottom"},
+            {"text": "<b>Accuracy</b>", "x": 0.55, "y": 1.02, "xref": "paper", "yref": "paper",
+             "showarrow": False, "xanchor": "left", "yanchor": "bottom"},
         ],
     )
     if title:
@@ -74,9 +88,9 @@ def history_figure(runs, metric: str = "val_accuracy") -> dict:
                      "hovertemplate": f"Run {run.id}: %{{y:.4g}}<extra></extra>"})
     accuracy = metric.endswith("accuracy")
     return {"data": data, "layout": _base_layout(
-        height=340, showlegend=True, legend={"orientation": "h", "y": -0.2, "x": 0},
+        height=340, showlegend=True, legend=_top_legend(),
         xaxis=_axis("epoch"),
-        yaxis=_axis(metric.replace("_", " "), **({"tickformat": ".0%"} if accuracy else {"type": "log", "dtick": 1})))}
+        yaxis=_axis(metric.replace("_", " "), tickformat=".0%") if accuracy else _log_axis(metric.replace("_", " ")))}
 
 
 def network_figure(sizes, activations=()) -> dict:

@@ -11,6 +11,14 @@ from ui.metrics import confusion_matrix, parameter_count, per_class_report
 from ui.session import LabState, evaluate
 
 MAX_CELL_IMAGES = 40
+IMAGE_SIDE = 64
+
+
+def cell_caption(proba, true: int, pred: int) -> str:
+    """Under a confusion-matrix cell's image: the probability of the predicted digit and, for a
+    mistake, of the true one, one short line each ("→1 76%", "8 16%")."""
+    line = f"→{pred} {proba[pred]:.0%}"
+    return line if true == pred else f"{line}  \n{true} {proba[true]:.0%}"
 
 
 def show(state: LabState, digits) -> None:
@@ -77,14 +85,16 @@ def _cell_images(cell, ev, digits) -> None:
         what = "correctly classified" if true == pred else f"predicted as {pred}"
         st.markdown(f"#### True {true}, {what}: {len(idx)} images")
         st.caption("Click any cell of the matrix to see its images. Under each: the model's probability "
-                   f"for {pred}" + ("" if true == pred else f" and for the true digit {true}") + ".")
+                   f"for {pred} (→{pred})" + ("" if true == pred else f" and for the true digit {true}") + ".")
         if len(idx) == 0:
             st.write("No held-out images fall in this cell.")
             return
         shown = idx[:MAX_CELL_IMAGES]
-        captions = [f"{ev.proba[i, pred]:.0%}" + ("" if true == pred else f" · {true}: {ev.proba[i, true]:.0%}")
-                    for i in shown]
-        st.image([charts.digit_image(digits.X_test[i], 8) for i in shown], caption=captions, width=64)
+        with st.container(horizontal=True, gap="small", key="cm_cell_grid"):
+            for i in shown:
+                with st.container(width=IMAGE_SIDE + 8, gap=None):
+                    st.image(charts.digit_image(digits.X_test[i], 8), width=IMAGE_SIDE)
+                    st.caption(cell_caption(ev.proba[i], true, pred))
         if len(idx) > len(shown):
             st.caption(f"…and {len(idx) - len(shown)} more.")
 
@@ -94,11 +104,13 @@ def _report(state: LabState, digits) -> None:
 
     st.subheader("Per digit")
     rep = per_class_report(confusion_matrix(digits.y_test, state.evaluation.predicted))
-    table = pd.DataFrame({"digit": range(10), "precision": rep["precision"], "recall": rep["recall"],
-                          "F1": rep["f1"], "images": rep["support"]})
-    pct = st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0)
+    table = pd.DataFrame({"digit": range(10), "precision": 100 * rep["precision"], "recall": 100 * rep["recall"],
+                          "F1": 100 * rep["f1"], "images": rep["support"]})
+    pct = st.column_config.ProgressColumn(format="%.1f%%", min_value=0.0, max_value=100.0, width="small")
     st.dataframe(table, hide_index=True, width="stretch", key="class_report", height=400,
-                 column_config={"precision": pct, "recall": pct, "F1": pct})
+                 column_config={"digit": st.column_config.NumberColumn(width=45),
+                                "precision": pct, "recall": pct, "F1": pct,
+                                "images": st.column_config.NumberColumn(width=60)})
 
 
 def _weights(state: LabState) -> None:
