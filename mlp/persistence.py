@@ -129,7 +129,7 @@ def _build(arrays: dict, n_features) -> TrainedModel:
         try:
             config = TrainConfig.from_dict(meta["config"]).validate()
         except (TypeError, ValueError) as e:
-            raise ModelFileError(f"The training settings in the file are invalid: {e}") from None
+            raise ModelFileError(f"The training settings in the file are invalid: {e}.") from None
     history = []
     try:
         history = [EpochRecord(**r) for r in meta.get("history") or []]
@@ -139,9 +139,9 @@ def _build(arrays: dict, n_features) -> TrainedModel:
     net = Network(sizes, acts, seed=0, dtype=dtype, input_scale=float(scale))
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         layer = arrays[f"layer_{i}"]
-        need(layer.shape == (n_in + 1, n_out), f"layer_{i} has shape {layer.shape}; the sizes say {(n_in + 1, n_out)}.")
-        need(layer.dtype == np.dtype(dtype), f"layer_{i} is {layer.dtype}, the file says {dtype}.")
-        need(bool(np.all(np.isfinite(layer))), f"layer_{i} holds NaN or infinite weights.")
+        need(layer.shape == (n_in + 1, n_out), f"Layer {i} has shape {layer.shape}; the sizes say {(n_in + 1, n_out)}.")
+        need(layer.dtype == np.dtype(dtype), f"Layer {i} is {layer.dtype}; the file says {dtype}.")
+        need(bool(np.all(np.isfinite(layer))), f"Layer {i} holds NaN or infinite weights.")
         net.layers[i][...] = layer
     if "mask" in arrays:
         mask = arrays["mask"]

@@ -1,0 +1,37 @@
+"""`python -m mlp`: trains, reports on held-out digits only, saves, and refuses bad flags plainly."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from mlp import load_model
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "mlp", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_trains_reports_held_out_and_saves(tmp_path):
+    path = tmp_path / "fast.npz"
+    out = run("--preset", "fast", "--hidden", "32", "--epochs", "5", "--seed", "3", "--save", str(path))
+    assert out.returncode == 0, out.stderr
+    assert "450 digits never seen in training" in out.stdout
+    accuracy = float(re.search(r"Held-out accuracy: ([\d.]+)", out.stdout).group(1))
+    assert accuracy > 0.85
+    assert len(re.findall(r"^epoch +\d+", out.stdout, re.M)) == 5
+    model = load_model(path, n_features=64)
+    assert model.network.sizes == (64, 32, 10) and model.config.seed == 3
+
+
+def test_bad_settings_exit_2_with_a_sentence():
+    out = run("--hidden", "0")
+    assert out.returncode == 2 and out.stderr.startswith("error: hidden layer sizes")
+
+
+def test_divergence_is_reported_not_raised():
+    out = run("--optimizer", "sgd", "--learning-rate", "1000", "--loss", "mse", "--output", "identity",
+              "--epochs", "20", "--quiet")
+    assert out.returncode == 1 and "lower learning rate" in out.stdout
