@@ -76,6 +76,14 @@ class Network:
         for b in self.biases_in(self.weight_mask):
             b[...] = 0
 
+    def summed_weight_scale(self, batch_size: int) -> np.ndarray:
+        """A vector like ``params``: ``batch_size`` on weights, 1 on biases.
+
+        Multiplying a mean gradient by it gives the original post's step: the weight gradient
+        summed over the batch, the bias gradient averaged.
+        """
+        return np.where(self.weight_mask > 0, float(batch_size), 1.0).astype(self.dtype)
+
     def biases_in(self, flat):
         """The bias rows of a vector laid out like ``params``, as views."""
         out, start = [], 0
@@ -173,8 +181,7 @@ class Network:
         ws = Backprop(self, batch_size)
         grads = ws.grads
         # Summed weight gradient = n × mean; averaged bias gradient = 1 × mean.
-        step_scale = np.where(self.weight_mask > 0, float(batch_size), 1.0).astype(self.dtype)
-        step_scale *= -learning_rate
+        step_scale = self.summed_weight_scale(batch_size) * -learning_rate
         xa = ws.with_ones(x)
         history = []
         for _ in range(epochs):

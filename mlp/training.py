@@ -242,6 +242,7 @@ class Training:
         self.optimizer = optimizer or make_optimizer(config.optimizer, net.params, **hyper)
         # The post's rule: weight gradients summed over the batch (n × the mean), biases averaged.
         self._sum_weights = config.weight_gradient == "sum"
+        self._weight_scales = {}   # batch length -> net.summed_weight_scale(length), built once
         self.history: list[EpochRecord] = []
         self.status = "running"
         self.message = ""
@@ -351,7 +352,11 @@ class Training:
                         outputs=None if outs is None else outs[k:k + bs])
             weight_sq += ws.weight_sq
             if self._sum_weights:
-                ws.grads *= np.where(net.weight_mask > 0, min(bs, n - k), 1.0)
+                m = min(bs, n - k)
+                scale = self._weight_scales.get(m)
+                if scale is None:
+                    scale = self._weight_scales[m] = net.summed_weight_scale(m)
+                ws.grads *= scale
             opt.step(net.params, ws.grads)
         self._weight_sq = weight_sq
         self.epoch += 1
