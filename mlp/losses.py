@@ -147,3 +147,15 @@ def check_pair(loss, output) -> None:
     loss, output = get_loss(loss), get_activation(output)
     if loss.outputs is not None and output.name not in loss.outputs:
         raise ValueError(f"{loss.name} needs a {' or '.join(loss.outputs)} output, not {output.name}")
+
+
+def label_loss_value(loss, labels, y_true, y_pred, output) -> float:
+    """``loss_value`` for one-hot targets ``y_true`` whose class indices are ``labels``.
+
+    With softmax and cross-entropy only the true class's probability enters the loss, so it is
+    picked out instead of summing over every class (a tenth of the work for ten classes).
+    """
+    if get_loss(loss) is CrossEntropy and get_activation(output) is Softmax:
+        p = _clip_probabilities(y_pred[np.arange(len(labels)), labels])
+        return -float(np.add.reduce(np.log(p))) / len(p)
+    return loss_value(loss, y_true, y_pred, output)

@@ -200,8 +200,12 @@ class Backprop:
 
     ``gradient`` writes the gradient of the mean loss over a batch (plus the L2 penalty) into a
     flat vector laid out like ``net.params``. This is the training hot path: every array it
-    touches is allocated once, here, and so are the views of them each batch size needs, so a
-    batch costs the NumPy calls of the math and little else.
+    touches is allocated once, here, and so is a plan per batch length (the views of the
+    buffers, the per-layer steps, the L2 vector), so a batch costs the NumPy calls of the math
+    and little else. Where a ufunc has a slow path, the plan avoids it: ReLU compares against an
+    array of zeros (a scalar operand is ~4× slower in ``np.maximum``), and softmax shifts by the
+    batch's maximum and sums rows with a matrix product (row reductions over ten columns are
+    slow), redoing the batch row by row in the rare case where that would underflow.
     """
 
     def __init__(self, net: Network, batch_size: int):
@@ -215,28 +219,24 @@ class Backprop:
         self.grads = np.empty_like(net.params)
         self._grad_views = net.layer_views(self.grads)
         self._tmp = np.empty_like(net.params)
-        self._views = {}
+        self._plans = {}
         # Σw² (biases excluded) of the weights the last ``gradient`` call saw, when alpha > 0:
         # what scikit-learn's per-batch loss adds as its L2 term.
         self.weight_sq = 0.0
-
-    def _views_for(self, n):
-        """Views cut to the first ``n`` rows, cached: (layer inputs with ones, layer outputs,
-        what each layer's activation is applied to in place, deltas)."""
-        views = self._views.get(n)
-        if views is None:
-            inputs = [a[:n] for a in self.acts[1:-1]]
-            outputs = [a[:n, :-1] for a in self.acts[1:-1]] + [self.acts[-1][:n]]
-            targets = [full if act.name in _KEEP_ONES else out
-                       for full, out, act in zip(inputs, outputs, self.net.activations)] + [outputs[-1]]
-            views = self._views[n] = (inputs, outputs, targets, [d[:n] for d in self.deltas])
-        return views
 
     def with_ones(self, x):
         """``x`` (n, d) scaled by the net's input scale, with a column of ones appended: (n, d + 1)."""
         xa = np.ones((len(x), x.shape[1] + 1), self.net.dtype)
         np.multiply(x, self.net.input_scale, out=xa[:, :-1])
         return xa
+
+    def _plan(self, n, loss, alpha):
+        """The views and steps for batches of ``n`` rows, built once per (n, loss, alpha)."""
+        key = (n, loss, alpha)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = _Plan(self, n, loss, alpha)
+        return plan
 
     def gradient(self, xa, y, loss, alpha=0.0, want_loss=False, outputs=None):
         """Gradient of the batch's mean loss w.r.t. ``net.params``, in ``self.grads``.
@@ -248,41 +248,163 @@ class Backprop:
         activations, so a caller can score many batches at once later. Returns the batch's loss
         if ``want_loss``, else None; the gradient is left in ``self.grads`` (laid out like params).
         """
-        net, n, grads = self.net, len(xa), self.grads
-        inputs, outs, targets, deltas = self._views_for(n)
-        if outputs is not None:
-            outs, targets = outs[:-1] + [outputs], targets[:-1] + [outputs]
-        layers, acts = net.layers, net.activations
-        last = len(layers) - 1
-        a = xa
-        for i in range(last + 1):
-            np.matmul(a, layers[i], out=outs[i])
-            acts[i].forward_(targets[i])
-            if i < last:
-                a = inputs[i]
-        a_out, out_act = outs[-1], acts[-1]
-        delta = deltas[-1]
-        loss.delta(y, a_out, out_act, out=delta)
-        delta *= 1.0 / n
-        gviews = self._grad_views
-        for i in range(last, -1, -1):
-            np.matmul((inputs[i - 1] if i else xa).T, delta, out=gviews[i])
-            if i:
-                below = deltas[i - 1]
-                np.matmul(delta, net.weights[i].T, out=below)
-                acts[i - 1].backprop_(outs[i - 1], below)
-                delta = below
-        value = None
-        if want_loss:
-            value = loss_value(loss, y, a_out, out_act)
+        net, n = self.net, len(xa)
+        plan = self._plans.get((n, loss, alpha)) or self._plan(n, loss, alpha)
+        z = self._backprop(plan, xa, y, loss, outputs, plan.inv_n)
+        value = loss_value(loss, y, z, plan.output_activation) if want_loss else None
+        grads = self.grads
         if alpha:
             tmp = self._tmp
-            np.multiply(net.params, net.weight_mask, out=tmp)
-            self.weight_sq = float(np.dot(tmp, tmp))
-            tmp *= alpha / n
-            grads += tmp
+            np.multiply(net.params, plan.l2, out=tmp)          # (alpha / n) · w, 0 on biases
+            self.weight_sq = float(np.dot(tmp, net.params)) * plan.n_over_alpha
+            np.add(grads, tmp, out=grads)
             if want_loss:
                 value += 0.5 * alpha * self.weight_sq / n
         if net.mask is not None:
-            grads *= net.mask
+            np.multiply(grads, net.mask, out=grads)
         return value
+
+    def sgd_step(self, xa, y, loss, alpha, learning_rate, outputs=None):
+        """One plain SGD step on the batch, in place on ``net.params``; the same update as
+        ``gradient`` followed by ``optimizers.SGD.step``, in fewer passes.
+
+        The step size is folded into the output delta, so the products leave −lr × the mean
+        gradient in ``self.grads``, and L2 becomes weight decay: p ← p · (1 − lr · alpha / n on
+        weights) − lr · ∇. ``self.weight_sq`` is set as ``gradient`` sets it.
+        """
+        net, n = self.net, len(xa)
+        plan = self._plans.get((n, loss, alpha)) or self._plan(n, loss, alpha)
+        self._backprop(plan, xa, y, loss, outputs, -learning_rate * plan.inv_n)
+        params, grads = net.params, self.grads
+        if alpha:
+            tmp = self._tmp
+            np.multiply(params, plan.l2, out=tmp)
+            self.weight_sq = float(np.dot(tmp, params)) * plan.n_over_alpha
+            np.multiply(params, plan.decay(learning_rate), out=params)
+        if net.mask is not None:
+            np.multiply(grads, net.mask, out=grads)
+        np.add(params, grads, out=params)
+
+    @staticmethod
+    def _backprop(plan, xa, y, loss, outputs, scale):
+        """Forward and backward through the net: ``scale`` × the summed gradient into the
+        gradient buffer (L2 not included). Returns the output layer's activations."""
+        matmul = np.matmul
+        a = xa
+        for layer, out, activate, nxt in plan.hidden:
+            matmul(a, layer, out=out)
+            activate()
+            a = nxt
+        z = plan.output if outputs is None else outputs
+        matmul(a, plan.last_layer, out=z)
+        plan.activate_output(z, a)
+        delta = plan.delta
+        loss.delta(y, z, plan.output_activation, out=delta)
+        np.multiply(delta, scale, out=delta)
+        for x_in, gview, weights_t, below, backprop in plan.backward:
+            matmul(x_in.T, delta, out=gview)
+            matmul(delta, weights_t, out=below)
+            backprop()
+            delta = below
+        matmul(xa.T, delta, out=plan.first_grad)
+        return z
+
+
+class _Plan:
+    """What ``Backprop.gradient`` needs for one batch length: views, per-layer steps, the L2 vector."""
+
+    def __init__(self, ws: Backprop, n: int, loss, alpha: float):
+        net = ws.net
+        acts, last = net.activations, len(net.layers) - 1
+        dt = net.dtype
+        full = [a[:n] for a in ws.acts[1:-1]]          # hidden activations with their ones column
+        outs = [a[:, :-1] for a in full]                # what each hidden layer's product writes
+        deltas = [d[:n] for d in ws.deltas]
+        self.inv_n = 1.0 / n
+        self.hidden = []
+        backprops = []
+        for i in range(last):
+            act = acts[i]
+            if act.name == "relu":
+                # f(1) = 1 keeps the ones column; the contiguous whole buffer is the fastest to treat.
+                zeros = np.zeros_like(full[i])
+                above = np.empty(full[i].shape, bool)
+                self.hidden.append((net.layers[i], outs[i], _bind(np.maximum, full[i], zeros, out=full[i]), full[i]))
+                backprops.append(_relu_backprop(full[i], zeros, above, deltas[i]))
+            else:
+                target = full[i] if act.name in _KEEP_ONES else outs[i]
+                self.hidden.append((net.layers[i], outs[i], _bind(act.forward_, target), full[i]))
+                backprops.append(_bind(act.backprop_, outs[i], deltas[i]))
+        self.last_layer = net.layers[last]
+        self.output = ws.acts[-1][:n]
+        self.output_activation = acts[last]
+        if acts[last].name == "softmax" and n >= _WHOLE_BATCH_SOFTMAX:
+            self.activate_output = _SoftmaxStep(n, net.sizes[-1], dt, self.last_layer)
+        else:
+            forward = acts[last].forward_
+            self.activate_output = lambda z, a: forward(z)
+        self.delta = deltas[-1]
+        gviews = ws._grad_views
+        self.backward = [(full[i - 1], gviews[i], net.weights[i].T, deltas[i - 1], backprops[i - 1])
+                         for i in range(last, 0, -1)]
+        self.first_grad = gviews[0]
+        self.l2 = (net.weight_mask * (alpha / n)).astype(dt) if alpha else None
+        self.n_over_alpha = n / alpha if alpha else 0.0
+        self._decay = {}
+
+    def decay(self, learning_rate):
+        """1 − learning_rate · alpha / n on weights, 1 on biases: L2 as a multiplicative decay."""
+        d = self._decay.get(learning_rate)
+        if d is None:
+            d = self._decay[learning_rate] = (1.0 - learning_rate * self.l2).astype(self.l2.dtype)
+        return d
+
+
+# From this batch length on, softmax shifts by the batch maximum (see ``_SoftmaxStep``); below
+# it, reductions over rows cost no more than the whole-batch ones and the plain row-wise shift
+# takes one call fewer.
+_WHOLE_BATCH_SOFTMAX = 64
+
+
+def _bind(fn, *args, **kwargs):
+    """``fn`` with its arguments fixed: a call with none in the hot loop."""
+    return lambda: fn(*args, **kwargs)
+
+
+def _relu_backprop(a, zeros, above, delta):
+    """Multiply ``delta`` by ReLU's derivative, 1 where the output ``a`` is positive."""
+    mask = above[:, :delta.shape[1]]
+    greater, multiply = np.greater, np.multiply
+
+    def backprop():
+        greater(a, zeros, out=above)
+        multiply(delta, mask, out=delta)
+    return backprop
+
+
+class _SoftmaxStep:
+    """Softmax in place on a batch's output layer ``z`` (n, k), with buffers of its own.
+
+    Shifting by the whole batch's maximum (one reduction) instead of each row's keeps every
+    exponent ≤ 0, and a product with a column of ones sums the rows. If a row sits so far below
+    the batch maximum that its sum would lose precision to underflow, the batch is recomputed
+    from its input ``a`` with the per-row shift (``Softmax.forward_``).
+    """
+
+    def __init__(self, n, k, dtype, layer):
+        self.sums = np.empty((n, 1), dtype)
+        self.ones = np.ones((k, 1), dtype)
+        self.layer = layer
+        self.tiny = float(np.finfo(dtype).tiny) * 2.0**30
+
+    def __call__(self, z, a):
+        sums = self.sums
+        np.subtract(z, np.maximum.reduce(z, axis=None), out=z)
+        np.exp(z, out=z)
+        np.matmul(z, self.ones, out=sums)
+        if np.minimum.reduce(sums, axis=None) < self.tiny:
+            np.matmul(a, self.layer, out=z)
+            z -= np.maximum.reduce(z, axis=-1, keepdims=True)
+            np.exp(z, out=z)
+            np.add.reduce(z, axis=-1, keepdims=True, out=sums)
+        np.divide(z, sums, out=z)

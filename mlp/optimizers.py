@@ -9,6 +9,8 @@ weights.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -64,7 +66,12 @@ class Momentum(SGD):
 
 
 class Adam:
-    """Adam (Kingma & Ba, 2015) with scikit-learn's bias correction folded into the step size."""
+    """Adam (Kingma & Ba, 2015) with scikit-learn's bias correction folded into the step size.
+
+    The moments are kept unnormalised to save two passes per step: ``m`` holds m / (1 - β₁) and
+    ``v`` holds v / (1 - β₂), so they update as m = β₁ m + g and v = β₂ v + g², and the constant
+    factors move into the step size and ε (``moments()`` gives the textbook m and v).
+    """
 
     name = "adam"
 
@@ -79,19 +86,25 @@ class Adam:
         self._young = None
         self._fresh = False
 
+    def moments(self):
+        """The first and second moments as the textbook (and scikit-learn) define them."""
+        return self.m * (1 - self.beta_1), self.v * (1 - self.beta_2)
+
     def step(self, params, grads):
         self.t += 1
         b1, b2, m, v, tmp = self.beta_1, self.beta_2, self.m, self.v, self._tmp
         m *= b1
-        np.multiply(grads, 1 - b1, out=tmp)
-        m += tmp
+        m += grads
         v *= b2
         np.multiply(grads, grads, out=tmp)
-        tmp *= 1 - b2
         v += tmp
-        lr = self.learning_rate * np.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
+        # lr_t · m / (√v + ε) with the textbook moments, lr_t = lr √(1 - β₂ᵗ) / (1 - β₁ᵗ):
+        # = lr_t (1 - β₁) / √(1 - β₂) · m' / (√v' + ε / √(1 - β₂)) with the kept ones.
+        # Python floats (math.sqrt): a NumPy float64 scalar would make every float32 pass a cast.
+        root = math.sqrt(1 - b2)
+        lr = self.learning_rate * math.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t) * (1 - b1) / root
         np.sqrt(v, out=tmp)
-        tmp += self.epsilon
+        tmp += self.epsilon / root
         np.divide(m, tmp, out=tmp)
         tmp *= -lr
         if self._young is not None:
@@ -131,7 +144,8 @@ class Adam:
         p1 *= self.beta_1
         p2 *= self.beta_2
         lr = self.learning_rate * np.sqrt(1 - p2) / (1 - p1)
-        tmp[idx] = -lr * self.m[idx] / (np.sqrt(self.v[idx]) + self.epsilon)
+        m, v = self.m[idx] * (1 - self.beta_1), self.v[idx] * (1 - self.beta_2)
+        tmp[idx] = -lr * m / (np.sqrt(v) + self.epsilon)
 
     def __repr__(self):
         return f"Adam(learning_rate={self.learning_rate}, beta_1={self.beta_1}, beta_2={self.beta_2})"

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .activations import ACTIVATIONS, ALIASES, HIDDEN_ACTIVATIONS
-from .losses import LOSSES, check_pair, get_loss, loss_value
+from .losses import LOSSES, check_pair, get_loss, label_loss_value, loss_value
 from .network import Backprop, Network
-from .optimizers import OPTIMIZERS, make_optimizer
+from .optimizers import OPTIMIZERS, SGD, make_optimizer
 from .sparse import CONNECTIVITY, evolve, layer_densities, sparsify
 
 
@@ -258,6 +258,7 @@ class Training:
         # measure == "batches": every sample's output as its batch saw it, and the batches' Σw².
         self._outputs = np.empty_like(self._y) if measure == "batches" else None
         self._weight_sq = 0.0
+        self._batch_views = {}
 
     def _augmented(self, X, y):
         """The training digits plus the re-rendered and shifted copies the config asks for."""
@@ -337,29 +338,51 @@ class Training:
         self.status, self.message = status, message
 
     def _run_epoch(self):
-        cfg, net, ws, opt = self.config, self.model, self._ws, self.optimizer
-        n, bs = len(self._x), ws.batch_size
+        cfg, ws = self.config, self._ws
         if cfg.shuffle:
-            order = self._order = self.rng.permutation(n)
+            order = self._order = self.rng.permutation(len(self._x))
             np.take(self._x, order, axis=0, out=self._xs)
             np.take(self._y, order, axis=0, out=self._ys)
-            xs, ys = self._xs, self._ys
+        gradient, step, params, grads = ws.gradient, self.optimizer.step, self.model.params, ws.grads
+        loss, alpha, weight_sq = self.loss, cfg.alpha, 0.0
+        multiply = np.multiply
+        if type(self.optimizer) is SGD and not self._sum_weights:
+            # Plain SGD: the step folded into the backward pass (same update, fewer passes).
+            sgd_step, lr = ws.sgd_step, self.optimizer.learning_rate
+            for x, y, outputs, _ in self._batches(cfg.shuffle):
+                sgd_step(x, y, loss, alpha, lr, outputs)
+                if alpha:
+                    weight_sq += ws.weight_sq
         else:
-            xs, ys = self._x, self._y
-        outs, weight_sq = self._outputs, 0.0
-        for k in range(0, n, bs):
-            ws.gradient(xs[k:k + bs], ys[k:k + bs], self.loss, alpha=cfg.alpha,
-                        outputs=None if outs is None else outs[k:k + bs])
-            weight_sq += ws.weight_sq
-            if self._sum_weights:
-                m = min(bs, n - k)
-                scale = self._weight_scales.get(m)
-                if scale is None:
-                    scale = self._weight_scales[m] = net.summed_weight_scale(m)
-                ws.grads *= scale
-            opt.step(net.params, ws.grads)
+            for x, y, outputs, scale in self._batches(cfg.shuffle):
+                gradient(x, y, loss, alpha, False, outputs)
+                if alpha:
+                    weight_sq += ws.weight_sq
+                if scale is not None:
+                    multiply(grads, scale, out=grads)
+                step(params, grads)
         self._weight_sq = weight_sq
         self.epoch += 1
+
+    def _batches(self, shuffled):
+        """(inputs, targets, outputs slice, weight-gradient scale) of each batch, as views, built once.
+
+        The shuffled copies are refilled in place every epoch, so their views stay valid.
+        """
+        batches = self._batch_views.get(shuffled)
+        if batches is None:
+            xs, ys = (self._xs, self._ys) if shuffled else (self._x, self._y)
+            n, bs, outs, batches = len(xs), self._ws.batch_size, self._outputs, []
+            for k in range(0, n, bs):
+                scale = None
+                if self._sum_weights:
+                    m = min(bs, n - k)
+                    scale = self._weight_scales.get(m)
+                    if scale is None:
+                        scale = self._weight_scales[m] = self.model.summed_weight_scale(m)
+                batches.append((xs[k:k + bs], ys[k:k + bs], None if outs is None else outs[k:k + bs], scale))
+            self._batch_views[shuffled] = batches
+        return batches
 
     def _evaluate(self, x_scaled, y_idx, y_onehot):
         """Mean loss (with the L2 penalty, as trained) and accuracy on inputs already scaled."""
@@ -384,7 +407,7 @@ class Training:
         """
         shuffled = self.config.shuffle
         y, y_idx = (self._ys, self._y_idx[self._order]) if shuffled else (self._y, self._y_idx)
-        loss = loss_value(self.loss, y, self._outputs, self.model.activations[-1])
+        loss = label_loss_value(self.loss, y_idx, y, self._outputs, self.model.activations[-1])
         if self.config.alpha:
             loss += 0.5 * self.config.alpha * self._weight_sq / len(y)
         return loss, float(np.mean(self._predicted(self._outputs) == y_idx))

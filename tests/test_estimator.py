@@ -133,6 +133,9 @@ def test_partial_fit_continues_from_coefs_like_sklearn(digits):
         n = len(views)
         for view, w, b in zip(views, state[:n], state[n:]):
             view[:-1], view[-1] = w, b
+    opt = ours._optimizer   # ours keeps the moments unnormalised: m / (1 - β₁), v / (1 - β₂)
+    opt.m /= 1 - opt.beta_1
+    opt.v /= 1 - opt.beta_2
     for _ in range(2):
         theirs.partial_fit(X, y)
         ours.partial_fit(X, y)

@@ -72,3 +72,55 @@ def test_published_delta_is_not_the_gradient():
     published = ws.grads.copy()
     ws.gradient(ws.with_ones(x), y, MSE)
     assert np.linalg.norm(published - ws.grads) / np.linalg.norm(ws.grads) > 0.1
+
+
+def test_large_batch_softmax_path():
+    """From 64 rows on, softmax shifts by the batch maximum and sums rows by a product: same gradient."""
+    rng = np.random.default_rng(3)
+    net = Network((5, 6, 4), ("relu", "softmax"), seed=3)
+    net.params += rng.normal(0, 0.1, net.params.size)
+    x = rng.normal(0, 1, (70, 5))
+    y = np.eye(4)[rng.integers(0, 4, 70)]
+    assert relative_error(net, x, y, CrossEntropy, alpha=0.1) < 1e-6
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_whole_batch_softmax_falls_back_when_rows_are_far_apart(dtype):
+    """Rows hundreds below the batch maximum would underflow to 0 / 0: the step redoes them per row."""
+    from mlp.activations import Softmax
+    from mlp.network import _SoftmaxStep
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(0, 1, (100, 3)).astype(dtype)
+    layer = rng.normal(0, 1, (3, 10)).astype(dtype)
+    for offset in (0.0, 30.0, 300.0, 3000.0):
+        a[:50, 2] = offset                    # half the rows' logits shifted far above the rest
+        z = a @ layer
+        expected = Softmax.activation(z.astype(np.float64))
+        step = _SoftmaxStep(100, 10, np.dtype(dtype), layer)
+        step(z, a)
+        assert np.all(np.isfinite(z))
+        np.testing.assert_allclose(z, expected, atol=1e-6 if dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_sgd_step_is_gradient_then_sgd(sparse):
+    """The fused plain-SGD step (L2 as weight decay, step folded into the delta) equals the two steps."""
+    from mlp.optimizers import SGD
+    from mlp.sparse import sparsify
+
+    rng = np.random.default_rng(5)
+    net = Network((6, 8, 5, 3), ("relu", "tanh", "softmax"), seed=5)
+    if sparse:
+        sparsify(net, [0.5, 0.5, 1.0], rng=rng)
+    x = rng.normal(0, 1, (9, 6))
+    y = np.eye(3)[rng.integers(0, 3, 9)]
+    twin = net.copy()
+    ws, ws2 = Backprop(net, 9), Backprop(twin, 9)
+    ws.gradient(ws.with_ones(x), y, CrossEntropy, alpha=0.3)
+    SGD(net.params, learning_rate=0.05).step(net.params, ws.grads)
+    ws2.sgd_step(ws2.with_ones(x), y, CrossEntropy, 0.3, 0.05)
+    np.testing.assert_allclose(twin.params, net.params, rtol=0, atol=1e-13)
+    assert ws2.weight_sq == pytest.approx(ws.weight_sq, rel=1e-12)
+    if sparse:
+        assert np.all(twin.params[twin.mask == 0] == 0)
