@@ -4,6 +4,7 @@ background thread itself (job.join) and then reruns the script."""
 import io
 import json
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -227,3 +228,32 @@ def test_after_training_the_visitors_model_answers(at):
     at.session_state["canvas"] = canvas_value(drawn_one())
     at.run()
     assert f"Answered by **your run {lab.job.id}**" in texts(at)
+
+
+def test_a_queued_run_shows_one_line_until_it_gets_a_slot(at):
+    """While every training slot is taken the page says "Queued, N ahead" and draws no empty chart."""
+    from ui.training_view import training_queue
+
+    class Holder:                       # what the queue needs of a job
+        stop_requested = False
+
+    queue = training_queue()            # the server's one queue (cache_resource), as the page uses it
+    holders = [Holder() for _ in range(queue.slots)]
+    for h in holders:
+        assert queue.acquire(h)
+    try:
+        at.button(key="train").click().run()
+        lab = at.session_state["lab"]
+        deadline = time.monotonic() + 10
+        while lab.job.status != "queued" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        at.run()
+        assert lab.job.status == "queued"
+        assert re.search(r"Queued, \d+ ahead", texts(at))
+        assert not [c for c in at.get("plotly_chart") if c.key == "loss_chart"]
+    finally:
+        for h in holders:
+            queue.release(h)
+    assert lab.job.join(120)
+    at.run()
+    assert not at.exception and chart(at, "loss_chart")

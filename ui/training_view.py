@@ -61,6 +61,10 @@ def _live(state: LabState, digits) -> None:
     status.markdown(_status_line(job))
     if not job.done:
         stop.button("Stop", key="stop", on_click=job.stop, disabled=job.stop_requested, width="stretch")
+    if job.status == "queued":
+        # Nothing to plot yet: while a crowd waits, each page's twice-a-second tick stays a
+        # single line instead of an empty chart that every visitor's browser redraws.
+        return
     st.progress(len(job.records) / job.config.epochs)
     span = job.config.epochs if not job.done else max(len(job.records), 1)   # a stopped run fills the frame
     st.plotly_chart(charts.training_figure(job.records, span, f"Run {job.id}: {describe(job.config)}"),
