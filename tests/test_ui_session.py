@@ -91,3 +91,50 @@ def test_collect_adopts_good_runs_and_keeps_the_model_after_divergence(digits):
     assert kind == "error" and "lower learning rate" in text and f"your run {good.id}" in text
     assert [r.status for r in state.runs] == ["completed", "diverged"]
     assert state.runs[1].test_accuracy is None
+
+
+def test_queue_load_counts_running_and_waiting_jobs_per_slot():
+    class Job:
+        stop_requested = False
+
+    queue, jobs = TrainingQueue(2), [Job() for _ in range(3)]
+    assert queue.load() == 0
+    assert queue.acquire(jobs[0]) and queue.acquire(jobs[1])
+    assert queue.load() == 1.0
+    import threading
+    waiter = threading.Thread(target=queue.acquire, args=(jobs[2],))
+    waiter.start()
+    deadline = time.monotonic() + 5
+    while queue.load() < 1.5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert queue.load() == 1.5
+    queue.release(jobs[0])
+    waiter.join(5)
+    assert queue.load() == 1.0
+
+
+def test_live_chart_changes_less_often_under_load(digits, monkeypatch):
+    """Between chart changes the live view hands Streamlit the very same figure (the browser skips
+    an unchanged one); a busy server spaces the changes out; a finished run always redraws."""
+    from types import SimpleNamespace
+
+    from ui import training_view
+
+    assert training_view.chart_interval(0.0) == training_view.chart_interval(1.0) == training_view.REFRESH_S
+    assert training_view.chart_interval(4.0) == 4 * training_view.REFRESH_S
+    assert training_view.chart_interval(100.0) == training_view.CHART_MAX_S
+
+    records = mlp.train(FAST, digits.X_train, digits.y_train).run().history
+    job = SimpleNamespace(id=7, records=records[:2], done=False, config=FAST, pixels=None)
+    state = LabState()
+    interval = [60.0]
+    monkeypatch.setattr(training_view, "chart_interval", lambda load: interval[0])
+    first = training_view._figures(state, job)
+    job.records = records[:3]                                  # a new epoch, but too soon
+    assert training_view._figures(state, job) is first
+    interval[0] = 0.0                                          # the interval has passed
+    second = training_view._figures(state, job)
+    assert second is not first and len(second[0]["data"][0]["x"]) > len(first[0]["data"][0]["x"])
+    interval[0] = 60.0
+    job.records, job.done = records, True                      # finished: the final chart at once
+    assert len(training_view._figures(state, job)[0]["data"][0]["x"]) == len(records)

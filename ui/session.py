@@ -58,6 +58,11 @@ class TrainingQueue:
             self._running.discard(job)
             self._cond.notify_all()
 
+    def load(self) -> float:
+        """Jobs training or waiting per slot: 1.0 or less means nobody waits."""
+        with self._cond:
+            return (len(self._running) + len(self._waiting)) / self.slots
+
     def ahead_of(self, job: "TrainingJob") -> int:
         """How many jobs train or wait before `job` gets a slot (0 once it trains)."""
         with self._cond:
@@ -211,6 +216,8 @@ class LabState:
     evaluation: Evaluation | None = None
     runs: list = field(default_factory=list)
     notice: tuple | None = None   # (kind, sentence) to show once: "success" | "warning" | "error"
+    # The live view's last figures: (job id, records drawn, monotonic time, figures); see training_view.
+    live_figures: tuple | None = None
 
     @property
     def training(self) -> bool:

@@ -10,6 +10,11 @@ from ui import charts, sparsity
 from ui.session import TIME_LIMIT_S, LabState, TrainingJob, TrainingQueue, collect, default_slots, describe
 
 REFRESH_S = 0.5    # the live chart redraws at most twice a second: live enough, and cheap for training
+# A changed Plotly figure costs the visitor's browser ~0.1 s of CPU to redraw, an unchanged one
+# next to nothing. When visitors outnumber the training slots (their browsers may share cores
+# with the server, and their trainings run slower), the chart changes less often: every
+# REFRESH_S × (jobs per slot) seconds, at most CHART_MAX_S; status line and progress still tick.
+CHART_MAX_S = 3.0
 
 
 @st.cache_resource
@@ -66,11 +71,29 @@ def _live(state: LabState, digits) -> None:
         # single line instead of an empty chart that every visitor's browser redraws.
         return
     st.progress(len(job.records) / job.config.epochs)
-    span = job.config.epochs if not job.done else max(len(job.records), 1)   # a stopped run fills the frame
-    st.plotly_chart(charts.training_figure(job.records, span, f"Run {job.id}: {describe(job.config)}"),
-                    key="loss_chart", config={"displayModeBar": False})
-    if job.pixels is not None:
-        sparsity.show_pixels(*job.pixels)
+    figure, pixels = _figures(state, job)
+    st.plotly_chart(figure, key="loss_chart", config={"displayModeBar": False})
+    if pixels is not None:
+        sparsity.show_pixels(*pixels)
+
+
+def _figures(state: LabState, job: TrainingJob) -> tuple:
+    """(training figure, pixel-map arguments or None): new ones at most every `chart_interval()`
+    while the run goes on, else the very same objects as last time (which the browser skips)."""
+    now, n = time.monotonic(), len(job.records)
+    last = state.live_figures
+    if last is not None and last[0] == job.id and not job.done and (
+            last[1] == n or now - last[2] < chart_interval(training_queue().load())):
+        return last[3]
+    span = job.config.epochs if not job.done else max(n, 1)   # a stopped run fills the frame
+    figures = (charts.training_figure(job.records, span, f"Run {job.id}: {describe(job.config)}"), job.pixels)
+    state.live_figures = (job.id, n, now, figures)
+    return figures
+
+
+def chart_interval(load: float) -> float:
+    """Seconds between chart changes for a server with `load` jobs per training slot."""
+    return min(CHART_MAX_S, REFRESH_S * max(1.0, load))
 
 
 def _status_line(job: TrainingJob) -> str:
