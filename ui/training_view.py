@@ -63,7 +63,7 @@ def _live(state: LabState, digits) -> None:
                 "Loss and accuracy stream in here as each epoch finishes.")
         return
     status, stop = st.columns([5, 1])
-    status.markdown(_status_line(job))
+    status.container(key="run_status").markdown(_status_line(job))   # keyed: one cheap selector for tests
     if not job.done:
         stop.button("Stop", key="stop", on_click=job.stop, disabled=job.stop_requested, width="stretch")
     if job.status == "queued":
