@@ -73,6 +73,14 @@ def test_training_figure_holds_every_epoch_and_is_json():
     assert all(t["x"] == list(range(1, 8)) for t in fig["data"])
     assert fig["layout"]["xaxis"]["range"] == [0.5, 20.5]          # fixed: the curve grows into the frame
     assert len(charts.training_figure(_records(3, val=False), 5)["data"]) == 2
+    assert "range" not in fig["layout"]["yaxis"] and "range" not in fig["layout"]["yaxis2"]   # autorange
+
+
+def test_empty_training_figure_has_sensible_ranges():
+    """Before the first epoch the frame shows loss 0.1..~3 and accuracy 0..100%, not plotly's defaults."""
+    layout = charts.training_figure([], epochs=20)["layout"]
+    assert layout["yaxis"]["type"] == "log" and layout["yaxis"]["range"] == [-1.0, 0.5]
+    assert layout["yaxis2"]["range"] == [0, 1]
 
 
 def test_confusion_figure_has_a_clickable_marker_per_cell():

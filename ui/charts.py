@@ -71,6 +71,11 @@ def training_figure(records, epochs: int, title: str = "") -> dict:
              "showarrow": False, "xanchor": "left", "yanchor": "bottom"},
         ],
     )
+    if not records:
+        # Nothing to autorange on yet: an empty frame with the ranges a run starts in, instead of
+        # plotly's defaults (a loss axis from 0.1 to 10,000 and accuracy from -100% to 400%).
+        layout["yaxis"]["range"] = [-1.0, 0.5]     # log10: loss 0.1 .. ~3
+        layout["yaxis2"]["range"] = [0, 1]
     if title:
         layout["title"] = {"text": title, "x": 0, "font": {"size": 13}}
         layout["margin"]["t"] = 60
