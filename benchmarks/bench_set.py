@@ -1,15 +1,27 @@
-"""Dense vs static sparse vs SET on held-out digits: accuracy and training time.
+"""Dense vs static sparse vs SET on held-out digits: accuracy, training time, and issue 7's goal.
 
-    python benchmarks/bench_set.py [--fractions 0.10 0.05] [--epochs 40] [--seeds 5]
+    python benchmarks/bench_set.py [--fractions 0.10 0.06 0.05] [--seeds 40] [--first-seed 0]
+                                   [--epochs 40] [--learning-rate 0.01] [--zeta 0.3]
+                                   [--new-weight-std 0.1]
 
-Hidden layers (256, 128), ReLU, softmax output, Adam; ``load_digits`` split 75/25 stratified
-(random_state=0). Each sparse budget keeps at most that fraction of the dense net's weights (biases
-stay dense; the output layer stays dense, as in SET's reference code), with SET's ε chosen to fill
-it. All modes use the same settings; only ``connectivity`` differs. The learning rate 0.01 is the
-best of 1e-3, 3e-3 and 1e-2 for the dense net too. Times cover ``run.run()`` (SET's per-epoch
-evolution included), modes interleaved per seed. Both wall-clock and CPU time are shown; with one
-BLAS thread the run is single-threaded, so CPU time is what the wall-clock would be on an idle
-machine, and the time goal is checked on it.
+Hidden layers (256, 128), ReLU, softmax output, Adam, batch 32, L2 1e-4; ``load_digits`` split
+75/25 stratified (random_state=0), so 450 held-out digits and one digit is 0.22 point. Each sparse
+budget keeps at most that fraction of the dense net's weights (biases stay dense; the output layer
+stays dense, as in SET's reference code), with SET's ε chosen to fill it. All modes use the same
+settings; only ``connectivity`` differs. The learning rate 0.01 is the best of 1e-3, 3e-3, 5e-3,
+1e-2 and 2e-2 for the dense net, and 100 epochs instead of 40 changed no mode's accuracy beyond the
+noise. Times cover ``run.run()`` (SET's per-epoch evolution included), modes interleaved per seed;
+with one BLAS thread a run is single-threaded, so CPU time is what the wall-clock would be on an
+idle machine, and the time goal is checked on it.
+
+The default budgets are 10% (the goal's limit) and 6% and 5%, where SET comes closest to the goal;
+see the README's SET section for what was measured. The default is 40 seeds (about 5 minutes)
+because the differences are about one digit: with 5 to 20 seeds they change sign from one seed set
+to the next. For each budget the script prints a PASS or FAIL line for each condition of the goal:
+SET's mean accuracy within 1 point of dense; SET ahead of static sparse by more than one held-out
+digit (mean of the per-seed differences, shown with its standard error and how many seeds SET won
+and lost); SET's median CPU time at most 1.5x dense's.
+``--first-seed`` runs fresh seeds, to check a result on seeds it was not picked on.
 """
 from __future__ import annotations
 
@@ -29,10 +41,12 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import mlp.sparse  # noqa: E402
 from mlp import TrainConfig, TrainedModel, train  # noqa: E402
 from mlp.sparse import epsilon_for_fraction, layer_stats  # noqa: E402
 
 HIDDEN = (256, 128)
+BUDGETS = (0.10, 0.06, 0.05)
 
 
 class Result:
@@ -51,57 +65,81 @@ class Result:
         self.stats = layer_stats(run.model)
 
 
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fractions", type=float, nargs="+", default=[0.10],
+    parser.add_argument("--fractions", type=float, nargs="+", default=list(BUDGETS),
                         help="sparse budgets: weights kept / dense weights")
     parser.add_argument("--epochs", type=int, default=40)
-    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--seeds", type=int, default=40)
+    parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--learning-rate", type=float, default=0.01)
     parser.add_argument("--zeta", type=float, default=0.3)
+    parser.add_argument("--new-weight-std", type=float, default=mlp.sparse.NEW_WEIGHT_STD,
+                        help="standard deviation of SET's regrown weights (mlp.sparse.NEW_WEIGHT_STD)")
     args = parser.parse_args(argv)
+    # evolve() reads the module constant at each call, so this changes the regrown weights only.
+    mlp.sparse.NEW_WEIGHT_STD = args.new_weight_std
 
     X, y = load_digits(return_X_y=True)
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
+    digit = 100 / len(y_te)
     sizes = (X.shape[1], *HIDDEN, 10)
     base = TrainConfig(hidden_layer_sizes=HIDDEN, optimizer="adam", learning_rate=args.learning_rate,
                        epochs=args.epochs, batch_size=32, alpha=1e-4, zeta=args.zeta)
-    print(f"hidden {HIDDEN}, Adam lr {args.learning_rate:g}, {args.epochs} epochs, batch 32, L2 1e-4, ζ {args.zeta}; "
-          f"{len(X_tr)} train / {len(X_te)} held-out digits; {args.seeds} seeds")
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    print(f"hidden {HIDDEN}, Adam lr {args.learning_rate:g}, {args.epochs} epochs, batch 32, L2 1e-4, "
+          f"ζ {args.zeta}, regrown weights N(0, {args.new_weight_std:g}²); {len(X_tr)} train / {len(X_te)} "
+          f"held-out digits; seeds {seeds.start}..{seeds.stop - 1}")
+    print("budgets (weights kept / dense weights): " + ", ".join(f"{f:.0%}" for f in args.fractions))
 
     eps = {f: epsilon_for_fraction(sizes, f) for f in args.fractions}
     runs = {("dense", None): Result()}
     for f in args.fractions:
         runs[("static", f)], runs[("set", f)] = Result(), Result()
-    for seed in range(args.seeds):
+    for seed in seeds:
         for (mode, f), result in runs.items():
             extra = {} if f is None else {"set_epsilon": eps[f]}
             result.add(base.replace(connectivity=mode, seed=seed, **extra), X_tr, y_tr, X_te, y_te)
 
     dense = runs[("dense", None)]
     dense_cpu = statistics.median(dense.cpu)
-    print("\naccuracy in % of the held-out digits (mean and median over seeds); times: medians")
-    print(f"{'mode':8} {'ε':>6} {'weights':>15} {'mean':>6} {'median':>6} {'min':>6} {'max':>6} "
-          f"{'wall s':>7} {'cpu s':>6} {'cpu/dense':>9}   per seed")
+    print("\naccuracy in % of the held-out digits over seeds (sd: standard deviation); times: medians")
+    print(f"{'mode':8} {'ε':>6} {'weights':>15} {'mean':>6} {'sd':>5} {'min':>6} {'max':>6} "
+          f"{'wall s':>7} {'cpu s':>6} {'cpu/dense':>9}")
     for (mode, f), r in runs.items():
         w, dw = sum(s.weights for s in r.stats), sum(s.dense_weights for s in r.stats)
         a, c = np.array(r.acc), statistics.median(r.cpu)
         e = "" if f is None else f"{eps[f]:.2f}"
-        print(f"{mode:8} {e:>6} {w:>6} ({w / dw:5.1%}) {a.mean():6.2f} {np.median(a):6.2f} {a.min():6.2f} "
-              f"{a.max():6.2f} {statistics.median(r.wall):7.2f} {c:6.2f} {c / dense_cpu:8.2f}x   "
-              + " ".join(f"{v:.2f}" for v in a))
+        sd = a.std(ddof=1) if len(a) > 1 else 0.0
+        print(f"{mode:8} {e:>6} {w:>6} ({w / dw:5.1%}) {a.mean():6.2f} {sd:5.2f} {a.min():6.2f} "
+              f"{a.max():6.2f} {statistics.median(r.wall):7.2f} {c:6.2f} {c / dense_cpu:8.2f}x")
 
+    met_anywhere = False
     for f in args.fractions:
         s, st = runs[("set", f)], runs[("static", f)]
-        print(f"\nbudget {f:.0%}: per layer " + "; ".join(
+        gap = np.mean(dense.acc) - np.mean(s.acc)
+        diff = np.array(s.acc) - np.array(st.acc)
+        se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else float("nan")
+        ratio = statistics.median(s.cpu) / dense_cpu
+        print(f"\nbudget {f:.0%} (ε {eps[f]:.2f}): per layer " + "; ".join(
             f"{x.n_in}->{x.n_out} {x.weights}/{x.dense_weights} ({x.density:.1%})" for x in s.stats))
         goals = [
-            ("SET within 1 point of dense", np.mean(dense.acc) - np.mean(s.acc) <= 1.0),
-            ("SET ahead of static sparse", np.mean(s.acc) > np.mean(st.acc)),
-            ("SET CPU time <= 1.5x dense", statistics.median(s.cpu) <= 1.5 * dense_cpu),
+            (gap <= 1.0, f"SET within 1 point of dense: SET {np.mean(s.acc):.2f}% vs dense "
+                         f"{np.mean(dense.acc):.2f}% ({-gap:+.2f})"),
+            (diff.mean() > digit, f"SET ahead of static sparse by more than one held-out digit ({digit:.2f}): "
+                                  f"SET {np.mean(s.acc):.2f}% vs static {np.mean(st.acc):.2f}%, per seed "
+                                  f"{diff.mean():+.2f} ± {se:.2f}, SET better on {np.sum(diff > 0)} seeds, "
+                                  f"worse on {np.sum(diff < 0)}"),
+            (ratio <= 1.5, f"SET CPU time <= 1.5x dense: {ratio:.2f}x"),
         ]
-        for name, ok in goals:
-            print(f"  {'met   ' if ok else 'MISSED'} {name}")
+        for ok, text in goals:
+            print(f"  {verdict(ok)}  {text}")
+        met_anywhere |= f <= 0.10 + 1e-9 and all(ok for ok, _ in goals)
+    print(f"\ngoal (all three at one budget <= 10%): {verdict(met_anywhere)}")
     return 0
 
 
