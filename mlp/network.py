@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import get_activation
+from .activations import Softmax, get_activation
 from .losses import CrossEntropy, check_pair, get_loss, loss_value
 
 # Activations with f(1) = 1: applied to a hidden layer's whole buffer, ones column included, they
@@ -230,13 +230,19 @@ class Backprop:
         np.multiply(x, self.net.input_scale, out=xa[:, :-1])
         return xa
 
-    def _plan(self, n, loss, alpha):
-        """The views and steps for batches of ``n`` rows, built once per (n, loss, alpha)."""
-        key = (n, loss, alpha)
-        plan = self._plans.get(key)
+    def _plan(self, n, alpha):
+        """The views and steps for batches of ``n`` rows, built once per (n, alpha)."""
+        plan = self._plans.get((n, alpha))
         if plan is None:
-            plan = self._plans[key] = _Plan(self, n, loss, alpha)
+            plan = self._plans[n, alpha] = _Plan(self, n, alpha)
         return plan
+
+    def _l2_term(self, plan):
+        """(alpha / n) · w (0 on biases) in the scratch vector; sets ``weight_sq`` (Σw², biases excluded)."""
+        params, tmp = self.net.params, self._tmp
+        np.multiply(params, plan.l2, out=tmp)
+        self.weight_sq = float(np.dot(tmp, params)) * plan.n_over_alpha
+        return tmp
 
     def gradient(self, xa, y, loss, alpha=0.0, want_loss=False, outputs=None):
         """Gradient of the batch's mean loss w.r.t. ``net.params``, in ``self.grads``.
@@ -249,15 +255,12 @@ class Backprop:
         if ``want_loss``, else None; the gradient is left in ``self.grads`` (laid out like params).
         """
         net, n = self.net, len(xa)
-        plan = self._plans.get((n, loss, alpha)) or self._plan(n, loss, alpha)
+        plan = self._plan(n, alpha)
         z = self._backprop(plan, xa, y, loss, outputs, plan.inv_n)
         value = loss_value(loss, y, z, plan.output_activation) if want_loss else None
         grads = self.grads
         if alpha:
-            tmp = self._tmp
-            np.multiply(net.params, plan.l2, out=tmp)          # (alpha / n) · w, 0 on biases
-            self.weight_sq = float(np.dot(tmp, net.params)) * plan.n_over_alpha
-            np.add(grads, tmp, out=grads)
+            np.add(grads, self._l2_term(plan), out=grads)
             if want_loss:
                 value += 0.5 * alpha * self.weight_sq / n
         if net.mask is not None:
@@ -273,13 +276,11 @@ class Backprop:
         weights) − lr · ∇. ``self.weight_sq`` is set as ``gradient`` sets it.
         """
         net, n = self.net, len(xa)
-        plan = self._plans.get((n, loss, alpha)) or self._plan(n, loss, alpha)
+        plan = self._plan(n, alpha)
         self._backprop(plan, xa, y, loss, outputs, -learning_rate * plan.inv_n)
         params, grads = net.params, self.grads
         if alpha:
-            tmp = self._tmp
-            np.multiply(params, plan.l2, out=tmp)
-            self.weight_sq = float(np.dot(tmp, params)) * plan.n_over_alpha
+            self._l2_term(plan)                                  # for weight_sq only
             np.multiply(params, plan.decay(learning_rate), out=params)
         if net.mask is not None:
             np.multiply(grads, net.mask, out=grads)
@@ -313,7 +314,7 @@ class Backprop:
 class _Plan:
     """What ``Backprop.gradient`` needs for one batch length: views, per-layer steps, the L2 vector."""
 
-    def __init__(self, ws: Backprop, n: int, loss, alpha: float):
+    def __init__(self, ws: Backprop, n: int, alpha: float):
         net = ws.net
         acts, last = net.activations, len(net.layers) - 1
         dt = net.dtype
@@ -404,7 +405,6 @@ class _SoftmaxStep:
         np.matmul(z, self.ones, out=sums)
         if np.minimum.reduce(sums, axis=None) < self.tiny:
             np.matmul(a, self.layer, out=z)
-            z -= np.maximum.reduce(z, axis=-1, keepdims=True)
-            np.exp(z, out=z)
-            np.add.reduce(z, axis=-1, keepdims=True, out=sums)
+            Softmax.forward_(z)
+            return
         np.divide(z, sums, out=z)

@@ -69,8 +69,8 @@ class Adam:
     """Adam (Kingma & Ba, 2015) with scikit-learn's bias correction folded into the step size.
 
     The moments are kept unnormalised to save two passes per step: ``m`` holds m / (1 - β₁) and
-    ``v`` holds v / (1 - β₂), so they update as m = β₁ m + g and v = β₂ v + g², and the constant
-    factors move into the step size and ε (``moments()`` gives the textbook m and v).
+    ``v`` holds v / (1 - β₂) of the textbook (and scikit-learn) moments, so they update as
+    m = β₁ m + g and v = β₂ v + g², and the constant factors move into the step size and ε.
     """
 
     name = "adam"
@@ -85,10 +85,6 @@ class Adam:
         # Parameters restarted by ``reset``: (indices, beta_1 ** steps, beta_2 ** steps since), or None.
         self._young = None
         self._fresh = False
-
-    def moments(self):
-        """The first and second moments as the textbook (and scikit-learn) define them."""
-        return self.m * (1 - self.beta_1), self.v * (1 - self.beta_2)
 
     def step(self, params, grads):
         self.t += 1
