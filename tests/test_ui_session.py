@@ -1,4 +1,5 @@
 """The background training job, the shared queue and the session's bookkeeping (no Streamlit)."""
+import threading
 import time
 
 import numpy as np
@@ -101,7 +102,6 @@ def test_queue_load_counts_running_and_waiting_jobs_per_slot():
     assert queue.load() == 0
     assert queue.acquire(jobs[0]) and queue.acquire(jobs[1])
     assert queue.load() == 1.0
-    import threading
     waiter = threading.Thread(target=queue.acquire, args=(jobs[2],))
     waiter.start()
     deadline = time.monotonic() + 5
@@ -135,6 +135,8 @@ def test_live_chart_changes_less_often_under_load(digits, monkeypatch):
     interval[0] = 0.0                                          # the interval has passed
     second = training_view._figures(state, job)
     assert second is not first and len(second[0]["data"][0]["x"]) > len(first[0]["data"][0]["x"])
+    job.pixels = (0, np.ones((8, 8), int))                     # SET's map arrived, no new epoch
+    assert training_view._figures(state, job)[1] is job.pixels
     interval[0] = 60.0
     job.records, job.done = records, True                      # finished: the final chart at once
     assert len(training_view._figures(state, job)[0]["data"][0]["x"]) == len(records)

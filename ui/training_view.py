@@ -82,8 +82,9 @@ def _figures(state: LabState, job: TrainingJob) -> tuple:
     while the run goes on, else the very same objects as last time (which the browser skips)."""
     now, n = time.monotonic(), len(job.records)
     last = state.live_figures
+    unchanged = last is not None and last[1] == n and last[3][1] is job.pixels
     if last is not None and last[0] == job.id and not job.done and (
-            last[1] == n or now - last[2] < chart_interval(training_queue().load())):
+            unchanged or now - last[2] < chart_interval(training_queue().load())):
         return last[3]
     span = job.config.epochs if not job.done else max(n, 1)   # a stopped run fills the frame
     figures = (charts.training_figure(job.records, span, f"Run {job.id}: {describe(job.config)}"), job.pixels)
