@@ -2,9 +2,9 @@
 
 Starts the app on 127.0.0.1 (a free port), then opens N browser contexts at once in Debian's
 chromium (each context is its own Streamlit session). Session i picks its own configuration: the
-"Fast" preset with 256 - 2i hidden units, 200 epochs and seed 1 + i (about 1.7 s of training alone
-on this machine). Each session trains, waits for "Completed", reads its results (chart title, held-out
-accuracy, parameter count, run id), opens Inspect, then draws a 1 on the canvas and reads the answer.
+"Fast" preset with 512 - 2i hidden units (End and the same 14 arrow presses on the slider for
+every session), 200 epochs and seed 1 + i (about 3 s of training alone on this machine). Each
+session trains, waits for "Completed", reads its results (chart title, held-out accuracy, parameter count, run id), opens Inspect, then draws a 1 on the canvas and reads the answer.
 
 Checks, per session: the page shows its own configuration, its parameter count and the held-out
 accuracy that the same configuration gives when trained directly with the engine (same seed, so
@@ -50,9 +50,21 @@ ONE = [(0.5, 0.12), (0.5, 0.88)]  # a vertical stroke, in fractions of the canva
 LOG_PROBLEMS = re.compile(r"Traceback|Exception|\bERROR\b|Error:", re.IGNORECASE)
 
 
+SLIDER_PRESSES = 14   # arrow presses on the units slider, the same for every session
+
+
 def units_of(i: int) -> int:
     from ui.sidebar import MAX_UNITS
-    return MAX_UNITS - 2 * i
+    return MAX_UNITS - 2 * (i % 8)
+
+
+def unit_presses(i: int) -> list:
+    """End, then SLIDER_PRESSES arrow presses that end 2·(i mod 8) units below the maximum.
+
+    Each press is a rerun of the page, which costs the server and, more, the browser; with the
+    same number for everyone, the single timed session does what the average one of N does."""
+    left = SLIDER_PRESSES // 2 + i % 8
+    return ["End"] + ["ArrowLeft"] * left + ["ArrowRight"] * (SLIDER_PRESSES - left)
 
 
 def seed_of(i: int) -> int:
@@ -155,7 +167,7 @@ async def session(browser, url: str, i: int, t0: float) -> Result:
 
         await page.locator(".st-key-preset_fast button").click()
         await wait_for_app(page)
-        for key, presses in (("units_0", ["End"] + ["ArrowLeft"] * (units_of(0) - units_of(i))), ("epochs", ["End"])):
+        for key, presses in (("units_0", unit_presses(i)), ("epochs", ["End"])):
             thumb = page.locator(f".st-key-{key}").get_by_role("slider")
             await thumb.focus()
             for p in presses:
@@ -231,18 +243,19 @@ async def bounded(coroutine, i: int) -> Result:
 
 
 async def crowd(url: str, indices, server_pid: int) -> tuple:
-    """Open one session per index at once; (wall seconds, results, server CPU s, browser CPU s)."""
+    """Open one session per index at once; (wall s, results, CPU s of server, browser, this script)."""
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            server0, browser0 = cpu_s(server_pid), browser_cpu_s(server_pid)
+            server0, browser0, client0 = cpu_s(server_pid), browser_cpu_s(server_pid), time.process_time()
             t0 = time.monotonic()
             results = await asyncio.gather(*(bounded(session(browser, url, i, t0), i) for i in indices))
             wall = time.monotonic() - t0
             server, browser_cpu = cpu_s(server_pid) - server0, browser_cpu_s(server_pid) - browser0
+            client = time.process_time() - client0
         finally:
             await browser.close()
-    return wall, results, server, browser_cpu
+    return wall, results, server, browser_cpu, client
 
 
 # --- the server's resources ---------------------------------------------------------------------
@@ -262,7 +275,11 @@ def cpu_s(pid: int) -> float:
 
 
 def browser_cpu_s(server_pid: int) -> float:
-    """CPU seconds of this script's other descendants: the Playwright driver and chromium."""
+    """CPU seconds of this script's other descendants: the Playwright driver and chromium.
+
+    Counts each live descendant's own time and the time of its children that have exited and
+    been collected (a closed page's renderer process ends and leaves its time with its parent).
+    """
     parent, cpu = {}, {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -272,7 +289,7 @@ def browser_cpu_s(server_pid: int) -> float:
             except OSError:
                 continue
             parent[int(entry)] = int(fields[1])
-            cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            cpu[int(entry)] = sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
     def ours(pid):
         for _ in range(64):
@@ -354,8 +371,9 @@ def log_problems(log: Path) -> list:
     return [line.rstrip() for line in log.read_text(errors="replace").splitlines() if LOG_PROBLEMS.search(line)]
 
 
-def report(name: str, wall: float, results, server_cpu: float, browser_cpu: float) -> None:
-    print(f"\n{name}: wall {wall:.1f} s; CPU: server {server_cpu:.1f} s, browser {browser_cpu:.1f} s; "
+def report(name: str, wall: float, results, server_cpu: float, browser_cpu: float, client_cpu: float) -> None:
+    print(f"\n{name}: wall {wall:.1f} s; CPU: server {server_cpu:.1f} s, browser {browser_cpu:.1f} s, "
+          f"this script {client_cpu:.1f} s of {(os.cpu_count() or 1) * wall:.0f} core-seconds; "
           f"load average {os.getloadavg()[0]:.2f}")
     print("  session  units seed  run  train_s  ahead  open  config  train  inspect  draw  accuracy  answer")
     for r in sorted(results, key=lambda r: r.index):
@@ -392,12 +410,13 @@ def main(argv=None) -> int:
         warm_wall, warm, *cpu = asyncio.run(crowd(url, [0], proc.pid))   # imports, caches: not timed
         report("warm-up (not timed)", warm_wall, warm, *cpu)
         warm_rss = rss_mb(proc.pid)
-        walls1, wallsn, all_results = [], [], list(warm)
+        walls1, wallsn, cpus1, all_results = [], [], [], list(warm)
         cpu0 = cpu_s(proc.pid)
         for _ in range(max(1, args.repeats)):
             wall, results, *cpu = asyncio.run(crowd(url, [0], proc.pid))
             report("1 session", wall, results, *cpu)
             walls1.append(wall)
+            cpus1.append(sum(cpu))
             all_results += results
             wall, results, *cpu = asyncio.run(crowd(url, range(n), proc.pid))
             report(f"{n} sessions", wall, results, *cpu)
@@ -422,6 +441,10 @@ def main(argv=None) -> int:
     print(f"load average after: {os.getloadavg()}")
     print(f"\nwall time: 1 session {one:.1f} s, {n} sessions {many:.1f} s, ratio {many / one:.2f} "
           f"(goal <= {GOAL:g}: {'met' if many / one <= GOAL else 'MISSED'})")
+    cores, c1 = os.cpu_count() or 1, statistics.median(cpus1)
+    print(f"one session costs {c1:.1f} CPU-seconds (server, browser, this script); {n} of them on "
+          f"{cores} cores take at least {n * c1 / cores:.1f} s, {n * c1 / cores / one:.1f}x the single "
+          f"session's wall time, before any waiting")
     if problems:
         print("\nPROBLEMS:")
         for p in problems:
