@@ -152,8 +152,8 @@ def test_clicking_a_confusion_cell_shows_its_images(at, digits):
     at.run()
     n = int(np.sum((digits.y_test == 3) & (predicted == 3)))
     assert f"#### True 3, correctly classified: {n} images" in [m.value for m in at.markdown]
-    images = at.get("image")                                    # the cell's images, then the weight tiles
-    assert len(images) == min(n, 40) + 1
+    images = at.get("image")            # the network drawing, the cell's images, the weight tiles
+    assert len(images) == 1 + min(n, 40) + 1
     captions = [c.value for c in at.caption if c.value.startswith("→")]
     assert len(captions) == min(n, 40) and all(re.fullmatch(r"→3 \d+%", c) for c in captions)
 
@@ -231,7 +231,8 @@ def test_after_training_the_visitors_model_answers(at):
 
 
 def test_a_queued_run_shows_one_line_until_it_gets_a_slot(at):
-    """While every training slot is taken the page says "Queued, N ahead" and draws no empty chart."""
+    """While every training slot is taken the page says "Queued, N ahead", draws no empty chart and
+    ticks slowly; once the run has a slot the view ticks at the training pace again."""
     from ui.training_view import training_queue
 
     class Holder:                       # what the queue needs of a job
@@ -251,9 +252,15 @@ def test_a_queued_run_shows_one_line_until_it_gets_a_slot(at):
         assert lab.job.status == "queued"
         assert re.search(r"Queued, \d+ ahead", texts(at))
         assert not [c for c in at.get("plotly_chart") if c.key == "loss_chart"]
+        assert lab.live_waiting          # the live view ticks at the slow queued pace meanwhile
     finally:
         for h in holders:
             queue.release(h)
+    deadline = time.monotonic() + 10
+    while lab.job.status == "queued" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    at.run()
+    assert not lab.live_waiting          # out of the queue: back to the training pace
     assert lab.job.join(120)
     at.run()
     assert not at.exception and chart(at, "loss_chart")

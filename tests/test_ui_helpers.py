@@ -97,12 +97,22 @@ def test_confusion_figure_has_a_clickable_marker_per_cell():
     np.testing.assert_allclose(norm[1:].sum(axis=1), 1.0)
 
 
-def test_network_figure_draws_wide_layers_in_part():
-    fig = charts.network_figure((64, 15, 10), ("relu", "sigmoid"))
-    nodes = fig["data"][1]
-    assert len(nodes["x"]) == charts.MAX_DRAWN_UNITS + 12 + 10
-    texts = " ".join(a["text"] for a in fig["layout"]["annotations"])
-    assert "<b>64</b>" in texts and "<b>15</b>" in texts and "sigmoid" in texts
+def test_network_image_draws_wide_layers_in_part():
+    """Units sit where _drawn_columns puts them: a 15-unit layer as MAX_DRAWN_UNITS units with a
+    gap in the middle, a 10-unit layer whole; the colours say input, hidden, output."""
+    image = np.asarray(charts.network_image((64, 15, 10), ("relu", "sigmoid")), dtype=int)
+    assert image.shape == (215, 240, 3)
+    blue = np.array([int(charts.TRAIN[i:i + 2], 16) for i in (1, 3, 5)])
+    x = 32 + (240 - 64) // 2                                     # the hidden column
+    hits = np.abs(image[:, x - 1:x + 2] - blue).sum(axis=2).min(axis=1) < 60
+    runs = np.flatnonzero(np.diff(hits.astype(int)) == 1)        # each node is one run of blue rows
+    assert len(runs) == charts.MAX_DRAWN_UNITS
+    assert not hits[12 + 75]                                     # the gap in the middle
+    out = image[:, 240 - 32]
+    assert (np.abs(out - [0x16, 0xA3, 0x4A]).sum(axis=1) < 60).any()   # output units are green
+    narrow = np.asarray(charts.network_image((64, 5, 10), ("tanh", "softmax")), dtype=int)
+    hits = np.abs(narrow[:, x - 1:x + 2] - blue).sum(axis=2).min(axis=1) < 60
+    assert len(np.flatnonzero(np.diff(hits.astype(int)) == 1)) == 5
 
 
 def test_probability_figure_marks_the_winner():

@@ -218,6 +218,7 @@ class LabState:
     notice: tuple | None = None   # (kind, sentence) to show once: "success" | "warning" | "error"
     # The live view's last figures: (job id, records drawn, monotonic time, figures); see training_view.
     live_figures: tuple | None = None
+    live_waiting: bool = False   # the live view was set to tick at the queued pace
 
     @property
     def training(self) -> bool:

@@ -9,12 +9,14 @@ import streamlit as st
 from ui import charts, sparsity
 from ui.session import TIME_LIMIT_S, LabState, TrainingJob, TrainingQueue, collect, default_slots, describe
 
-REFRESH_S = 0.5    # the live chart redraws at most twice a second: live enough, and cheap for training
-# A changed Plotly figure costs the visitor's browser ~0.1 s of CPU to redraw, an unchanged one
-# next to nothing. When visitors outnumber the training slots (their browsers may share cores
-# with the server, and their trainings run slower), the chart changes less often: every
-# REFRESH_S × (jobs per slot) seconds, at most CHART_MAX_S; status line and progress still tick.
+REFRESH_S = 0.5    # the live view ticks at most twice a second: live enough, and cheap for training
+# Every tick costs the visitor's browser CPU: measured in Debian's chromium, ~0.1 s to redraw a
+# changed Plotly figure (an unchanged one next to nothing) and ~0.07 s for the rest of the page to
+# take in even a one-line rerun. When visitors outnumber the training slots (their browsers may
+# share cores with the server, and their trainings run slower), the view ticks and the chart
+# changes less often: every REFRESH_S × (jobs per slot) seconds, at most CHART_MAX_S.
 CHART_MAX_S = 3.0
+QUEUED_REFRESH_S = 2.0   # a queued visitor's "N ahead" line: it changes only when a run ends
 
 
 @st.cache_resource
@@ -39,15 +41,18 @@ def show(state: LabState, config, digits) -> None:
             elif state.job is None:
                 st.caption(f"Trains {describe(config)} on {len(digits.y_train)} digits; "
                            f"{len(digits.y_test)} more are held out for the Inspect tab.")
-        run_every = REFRESH_S if state.training else None
+        # The view ticks slowly while the job waits its turn, at the chart's pace once it trains.
+        state.live_waiting = state.training and _waiting(state.job)
+        run_every = (None if not state.training else QUEUED_REFRESH_S if state.live_waiting
+                     else chart_interval(training_queue().load()))
         st.fragment(run_every=run_every)(_live)(state, digits)
 
 
 def _network(config) -> None:
     sizes = (64, *config.hidden_layer_sizes, 10)
     st.markdown("**The network**")
-    st.plotly_chart(charts.network_figure(sizes, (*config.hidden_activations(), config.output_activation)),
-                    key="network_chart", config={"displayModeBar": False, "staticPlot": True})
+    with st.container(key="network_drawing"):
+        st.image(charts.network_image(sizes, (*config.hidden_activations(), config.output_activation)))
     sparsity.show_size(config)
 
 
@@ -55,6 +60,8 @@ def _live(state: LabState, digits) -> None:
     if collect(state, digits.X_test, digits.y_test):
         st.rerun(scope="app")   # the other tabs now show the new model
     job = state.job
+    if state.live_waiting and job is not None and not _waiting(job):
+        st.rerun(scope="app")   # out of the queue: tick at the training pace from now on
     if state.notice:
         kind, text = state.notice
         getattr(st, kind)(text)
@@ -79,17 +86,21 @@ def _live(state: LabState, digits) -> None:
 
 def _figures(state: LabState, job: TrainingJob) -> tuple:
     """(training figure, pixel-map arguments or None): new ones at most every `chart_interval()`
-    while the run goes on, else the very same objects as last time (which the browser skips)."""
+    (less half a tick, as the view ticks at that pace too) while the run goes on, else the very same objects as last time (which the browser skips)."""
     now, n = time.monotonic(), len(job.records)
     last = state.live_figures
     unchanged = last is not None and last[1] == n and last[3][1] is job.pixels
     if last is not None and last[0] == job.id and not job.done and (
-            unchanged or now - last[2] < chart_interval(training_queue().load())):
+            unchanged or now - last[2] < chart_interval(training_queue().load()) - REFRESH_S / 2):
         return last[3]
     span = job.config.epochs if not job.done else max(n, 1)   # a stopped run fills the frame
     figures = (charts.training_figure(job.records, span, f"Run {job.id}: {describe(job.config)}"), job.pixels)
     state.live_figures = (job.id, n, now, figures)
     return figures
+
+
+def _waiting(job: TrainingJob) -> bool:
+    return job.status == "queued" and job.ahead() > 0
 
 
 def chart_interval(load: float) -> float:
