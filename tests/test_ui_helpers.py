@@ -100,8 +100,8 @@ def test_confusion_figure_has_a_clickable_marker_per_cell():
 def test_network_image_draws_wide_layers_in_part():
     """Units sit where _drawn_columns puts them: a 15-unit layer as MAX_DRAWN_UNITS units with a
     gap in the middle, a 10-unit layer whole; the colours say input, hidden, output."""
-    image = np.asarray(charts.network_image((64, 15, 10), ("relu", "sigmoid")), dtype=int)
-    assert image.shape == (215, 240, 3)
+    image = np.asarray(charts.network_image((64, 15, 10), ("relu", "sigmoid")).reduce(2), dtype=int)
+    assert image.shape == (226, 240, 3)
     blue = np.array([int(charts.TRAIN[i:i + 2], 16) for i in (1, 3, 5)])
     x = 32 + (240 - 64) // 2                                     # the hidden column
     hits = np.abs(image[:, x - 1:x + 2] - blue).sum(axis=2).min(axis=1) < 60
@@ -110,7 +110,7 @@ def test_network_image_draws_wide_layers_in_part():
     assert not hits[12 + 75]                                     # the gap in the middle
     out = image[:, 240 - 32]
     assert (np.abs(out - [0x16, 0xA3, 0x4A]).sum(axis=1) < 60).any()   # output units are green
-    narrow = np.asarray(charts.network_image((64, 5, 10), ("tanh", "softmax")), dtype=int)
+    narrow = np.asarray(charts.network_image((64, 5, 10), ("tanh", "softmax")).reduce(2), dtype=int)
     hits = np.abs(narrow[:, x - 1:x + 2] - blue).sum(axis=2).min(axis=1) < 60
     assert len(np.flatnonzero(np.diff(hits.astype(int)) == 1)) == 5
 

@@ -118,7 +118,9 @@ def network_image(sizes, activations=()) -> Image.Image:
 
     A picture rather than a Plotly figure: it changes with every sidebar change, and a browser
     shows a new PNG for a small part of what redrawing a Plotly chart costs it."""
-    k, width, height, top, span = 3, 240, 215, 12, 150       # drawn 3x larger, then reduced: smooth
+    # Drawn 4x larger, then reduced to 2x: smooth, and sharp on high-density screens (the page
+    # shows it at the column's width, about half its pixels).
+    k, width, height, top, span = 4, 240, 226, 12, 150
     step = (width - 64) / max(len(sizes) - 1, 1)
     xs = [k * (32 + step * i) for i in range(len(sizes))]
     columns = [k * (top + span * (1 - ys) / 2) for ys in _drawn_columns(sizes)]   # +1 at the top
@@ -128,8 +130,9 @@ def network_image(sizes, activations=()) -> Image.Image:
         for a in c0:
             for b in c1:
                 draw.line([(x0, a), (x1, b)], fill=(226, 230, 235), width=k)
-    font, bold = ImageFont.load_default(size=11 * k), ImageFont.load_default(size=12 * k)
-    hidden = "hidden " if len(sizes) <= 4 else "h"     # narrow columns: h1, h2, ...
+    size = 16 if step >= 80 else 13 if step >= 55 else 11 if step >= 40 else 9   # label px by room
+    font, bold = ImageFont.load_default(size=size * k), ImageFont.load_default(size=(size + 1) * k)
+    hidden = "hidden " if len(sizes) <= 3 else "h"     # several hidden layers: h1, h2, ...
     names = ["input", *[f"{hidden}{i + 1}" for i in range(len(sizes) - 2)], "output"]
     for i, (n, x, ys) in enumerate(zip(sizes, xs, columns)):
         color = "#64748b" if i == 0 else "#16a34a" if i == len(sizes) - 1 else TRAIN
@@ -143,8 +146,8 @@ def network_image(sizes, activations=()) -> Image.Image:
         if 0 < i <= len(activations):
             lines.append((str(activations[i - 1]), font, "#475569"))
         for row, (text, face, fill) in enumerate(lines):
-            draw.text((x, k * (top + span + 14 + 13 * row)), text, font=face, fill=fill, anchor="mt")
-    return image.resize((width, height), Image.Resampling.LANCZOS)
+            draw.text((x, k * (top + span + 12 + (size + 2) * row)), text, font=face, fill=fill, anchor="mt")
+    return image.resize((2 * width, 2 * height), Image.Resampling.LANCZOS)
 
 
 def confusion_figure(cm, normalise: bool = False) -> dict:
