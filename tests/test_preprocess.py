@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
-from mlp.preprocess import (INK_PIXELS, VARIANT_INK, VARIANT_WIDTHS, BlankImageError, ImageError,
-                            digit_variants, image_to_digit, is_blank, normalise_ink,
+from mlp.preprocess import (INK_PIXELS, MASS_CENTRE, VARIANT_INK, VARIANT_WIDTHS, BlankImageError,
+                            ImageError, digit_variants, image_to_digit, is_blank, normalise_ink,
                             predict_image_proba)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "handwriting"
@@ -273,3 +273,35 @@ def test_predict_image_proba_averages_the_variants():
     got = predict_image_proba(_CountingModel(), image)
     np.testing.assert_allclose(got, expected)
     assert got.shape == (2,) and abs(got.sum() - 1) < 1e-9
+
+
+# ---- centring on the centre of mass (the input path only) ------------------------------------
+
+
+def _hooked_bar():
+    """A 64x64 ink map: a thick vertical bar with a thin hook running off to the right at the top."""
+    ink = np.zeros((64, 64))
+    ink[4:60, 20:30] = 1.0          # the body
+    ink[4:8, 30:50] = 1.0           # the hook
+    return ink
+
+
+def _column_centre(digit):
+    cols = digit.sum(axis=0)
+    return float(cols @ np.arange(8) / cols.sum())
+
+
+def test_centre_shift_moves_the_body_to_the_middle():
+    ink = _hooked_bar()[None]
+    box = normalise_ink(ink)[0]
+    mass = normalise_ink(ink, centre_shift=MASS_CENTRE)[0]
+    assert abs(_column_centre(mass) - 3.5) < abs(_column_centre(box) - 3.5)
+    assert box.sum() > 0 and abs(mass.sum() - box.sum()) < 0.1 * box.sum()
+
+
+def test_centre_shift_is_off_by_default_and_on_in_the_input_path():
+    ink = _hooked_bar()
+    assert np.array_equal(normalise_ink(ink[None]), normalise_ink(ink[None], centre_shift=0.0))
+    assert MASS_CENTRE > 0
+    drawn = image_to_digit((ink * 255).astype(np.uint8))
+    assert abs(_column_centre(drawn) - 3.5) < abs(_column_centre(normalise_ink(ink[None])[0]) - 3.5)
