@@ -1,6 +1,6 @@
 """Build the shipped default model: several seeds of one recipe merged into one network.
 
-    python scripts/build_default_model.py mlp/default_model.npz --seeds 0 1 2
+    python scripts/build_default_model.py mlp/default_model.npz [--seeds 0 1 2 3 4 5 6 7 8]
 
 Each seed trains PRESETS["drawing"] (the default preset plus eight re-rendered copies of every
 digit) on the load_digits training split (never anything else). The one-hidden-layer networks are then merged into one
@@ -49,7 +49,8 @@ def merge(models: list, dtype: str = "float32") -> TrainedModel:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("output", type=Path, help="the .npz file to write")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    # Nine: handwriting-dev 89.4% (seeds 0-2) -> 90.0% on average; fifteen gained nothing more.
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(9)))
     args = parser.parse_args(argv)
 
     X_train, X_test, y_train, y_test = load_digits_split()
