@@ -112,6 +112,7 @@ class Result:
     prediction: str = ""
     model_file: bytes = b""       # the Inspect tab's "Download this model"
     max_ahead: int = 0
+    lost_presses: int = 0         # the units slider ended elsewhere than its presses lead (then re-set)
     exceptions: int = 0
     error: str = ""
 
@@ -167,12 +168,22 @@ async def session(browser, url: str, i: int, t0: float) -> Result:
 
         await page.locator(".st-key-preset_fast button").click()
         await wait_for_app(page)
-        for key, presses in (("units_0", unit_presses(i)), ("epochs", ["End"])):
-            thumb = page.locator(f".st-key-{key}").get_by_role("slider")
+        units = page.locator(".st-key-units_0 [data-testid='stSliderThumbValue']")
+        thumb = page.locator(".st-key-units_0").get_by_role("slider")
+        for _ in range(3):
             await thumb.focus()
-            for p in presses:
+            for p in unit_presses(i):
                 await thumb.press(p)
             await wait_for_app(page)
+            if (await units.inner_text()).strip() == str(units_of(i)):
+                break
+            # Rarely (about 1 session in 50, under load) the slider ends elsewhere than its presses
+            # lead; press the same keys again, and count it: the report shows how often.
+            res.lost_presses += 1
+        thumb = page.locator(".st-key-epochs").get_by_role("slider")
+        await thumb.focus()
+        await thumb.press("End")
+        await wait_for_app(page)
         seed = page.locator(".st-key-seed input")
         await seed.fill(str(seed_of(i)))
         await seed.press("Enter")
@@ -439,6 +450,10 @@ def main(argv=None) -> int:
     print(f"server RSS: {idle_rss:.0f} MB before any visitor, {warm_rss:.0f} MB after one, {sampler.peak:.0f} MB peak, {final_rss:.0f} MB at the end; "
           f"CPU {cpu_used:.1f} s for the timed runs")
     print(f"load average after: {os.getloadavg()}")
+    lost = [r.index for r in all_results if r.lost_presses]
+    if lost:
+        print(f"\nunits slider off after its presses (then re-set): sessions {lost} "
+              f"of {len(all_results)} (warm-up and timed runs)")
     print(f"\nwall time: 1 session {one:.1f} s, {n} sessions {many:.1f} s, ratio {many / one:.2f} "
           f"(goal <= {GOAL:g}: {'met' if many / one <= GOAL else 'MISSED'})")
     cores, c1 = os.cpu_count() or 1, statistics.median(cpus1)
