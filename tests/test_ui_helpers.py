@@ -115,6 +115,20 @@ def test_network_image_draws_wide_layers_in_part():
     assert len(np.flatnonzero(np.diff(hits.astype(int)) == 1)) == 5
 
 
+def test_network_png_is_the_image_in_few_colours_and_made_once():
+    import io
+
+    from PIL import Image
+
+    sizes, acts = (64, 256, 128, 10), ("relu", "tanh", "softmax")
+    png = charts.network_png(sizes, acts)
+    assert charts.network_png(sizes, acts) is png                # cached per architecture
+    assert len(png) < 60_000
+    shown = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
+    drawn = np.asarray(charts.network_image(sizes, acts), dtype=int)
+    assert shown.shape == drawn.shape and np.abs(shown - drawn).mean() < 2
+
+
 def test_probability_figure_marks_the_winner():
     p = np.full(10, 0.02)
     p[7] = 0.82

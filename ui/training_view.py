@@ -52,7 +52,7 @@ def _network(config) -> None:
     sizes = (64, *config.hidden_layer_sizes, 10)
     st.markdown("**The network**")
     with st.container(key="network_drawing"):
-        st.image(charts.network_image(sizes, (*config.hidden_activations(), config.output_activation)))
+        st.image(charts.network_png(sizes, (*config.hidden_activations(), config.output_activation)))
     sparsity.show_size(config)
 
 
@@ -86,7 +86,8 @@ def _live(state: LabState, digits) -> None:
 
 def _figures(state: LabState, job: TrainingJob) -> tuple:
     """(training figure, pixel-map arguments or None): new ones at most every `chart_interval()`
-    (less half a tick, as the view ticks at that pace too) while the run goes on, else the very same objects as last time (which the browser skips)."""
+    (less half a tick, as the view ticks at that pace too) while the run goes on, else the very
+    same objects as last time (which the browser skips)."""
     now, n = time.monotonic(), len(job.records)
     last = state.live_figures
     unchanged = last is not None and last[1] == n and last[3][1] is job.pixels
