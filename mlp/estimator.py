@@ -196,7 +196,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         # fit starts a fresh one, even with warm_start, as scikit-learn does.
         optimizer = getattr(self, "_optimizer", None) if incremental else None
         run = Training(config, X, y, validation=validation, model=net, classes=self.classes_,
-                       optimizer=optimizer, rng=self._rng, measure="batches")
+                       optimizer=optimizer, rng=self._rng, measure="batch_loss")
         self._optimizer = run.optimizer
         self._train(run, n, incremental)
         self._set_weights(net)

@@ -302,6 +302,8 @@ class Backprop:
         delta = plan.delta
         loss.delta(y, z, plan.output_activation, out=delta)
         np.multiply(delta, scale, out=delta)
+        for copy in plan.transposes:
+            copy()
         for x_in, gview, weights_t, below, backprop in plan.backward:
             matmul(x_in.T, delta, out=gview)
             matmul(delta, weights_t, out=below)
@@ -346,7 +348,18 @@ class _Plan:
             self.activate_output = lambda z, a: forward(z)
         self.delta = deltas[-1]
         gviews = ws._grad_views
-        self.backward = [(full[i - 1], gviews[i], net.weights[i].T, deltas[i - 1], backprops[i - 1])
+        # delta @ Wᵀ reads a transposed view of the weights; from a few thousand weights on, a
+        # contiguous copy made each batch costs less than the slower product on the view (on
+        # 256 x 10: 1.5 + 12 µs instead of 17).
+        self.transposes, weights_t = [], {}
+        for i in range(1, last + 1):
+            view = net.weights[i].T
+            if view.size >= _COPY_TRANSPOSED:
+                copy = weights_t[i] = np.empty(view.shape, dt)
+                self.transposes.append(_bind(np.copyto, copy, view))
+            else:
+                weights_t[i] = view
+        self.backward = [(full[i - 1], gviews[i], weights_t[i], deltas[i - 1], backprops[i - 1])
                          for i in range(last, 0, -1)]
         self.first_grad = gviews[0]
         self.l2 = (net.weight_mask * (alpha / n)).astype(dt) if alpha else None
@@ -365,6 +378,10 @@ class _Plan:
 # it, reductions over rows cost no more than the whole-batch ones and the plain row-wise shift
 # takes one call fewer.
 _WHOLE_BATCH_SOFTMAX = 64
+
+# Layers with at least this many weights (biases excluded) backpropagate through a contiguous
+# copy of their transposed weights (see ``_Plan``).
+_COPY_TRANSPOSED = 2048
 
 
 def _bind(fn, *args, **kwargs):

@@ -154,14 +154,18 @@ class TrainConfig:
 @dataclass(frozen=True)
 class EpochRecord:
     """What one epoch measured. Losses are means per sample; accuracies are fractions in [0, 1];
-    validation values are None without a validation split; ``elapsed`` is seconds since start."""
+    validation values are None without a validation split, the train accuracy is None when the
+    run was asked not to measure it (``measure="batch_loss"``); ``elapsed`` is seconds since start."""
 
     epoch: int
     train_loss: float
-    train_accuracy: float
+    train_accuracy: float | None
     val_loss: float | None
     val_accuracy: float | None
     elapsed: float
+
+
+_MEASURES = ("full", "batches", "batch_loss")
 
 
 def stratified_split(y, fraction, rng):
@@ -196,14 +200,15 @@ class Training:
     generator's stream) instead of fresh ones. ``measure``: how each epoch's train loss and
     accuracy are measured: "full" — on the whole training set after the epoch; "batches" — from
     the outputs each batch had while it was trained, with the L2 penalty of the weights it saw,
-    that is scikit-learn's ``loss_curve_`` (its mean batch loss), at no extra forward pass.
+    that is scikit-learn's ``loss_curve_`` (its mean batch loss), at no extra forward pass;
+    "batch_loss" — that loss alone (``train_accuracy`` None), what the estimator needs.
     """
 
     def __init__(self, config: TrainConfig, X, y, validation=None, model: Network | None = None, classes=None,
                  *, optimizer=None, rng=None, measure="full"):
         self.config = config.validate()
-        if measure not in ("full", "batches"):
-            raise ValueError(f"measure must be 'full' or 'batches', got {measure!r}")
+        if measure not in _MEASURES:
+            raise ValueError(f"measure must be one of {', '.join(map(repr, _MEASURES))}, got {measure!r}")
         self.measure = measure
         self.rng = np.random.default_rng(config.seed) if rng is None else rng
         X = np.asarray(X, dtype=float)
@@ -256,7 +261,7 @@ class Training:
         self._ys = np.empty_like(self._y)
         self._order = None
         # measure == "batches": every sample's output as its batch saw it, and the batches' Σw².
-        self._outputs = np.empty_like(self._y) if measure == "batches" else None
+        self._outputs = None if measure == "full" else np.empty_like(self._y)
         self._weight_sq = 0.0
         self._batch_views = {}
 
@@ -304,7 +309,7 @@ class Training:
                                      f"Try a lower learning rate (now {self.config.learning_rate:g}). "
                                      f"The model keeps the weights of epoch {self.epoch - 1}.")
             raise StopIteration
-        self._last_good = self._snapshot()
+        self._keep_last_good()
         self.history.append(record)
         self._early_stopping(record)
         if self.status == "running" and self.epoch >= self.config.epochs:
@@ -328,6 +333,13 @@ class Training:
         net = self.model
         return net.params.copy(), None if net.mask is None else net.mask.copy()
 
+    def _keep_last_good(self):
+        """``_last_good`` = this epoch's weights (and mask), copied into the buffers it already has."""
+        net, (params, mask) = self.model, self._last_good
+        np.copyto(params, net.params)
+        if mask is not None:
+            np.copyto(mask, net.mask)
+
     def _restore(self, snapshot):
         params, mask = snapshot
         self.model.params[...] = params
@@ -341,8 +353,10 @@ class Training:
         cfg, ws = self.config, self._ws
         if cfg.shuffle:
             order = self._order = self.rng.permutation(len(self._x))
-            np.take(self._x, order, axis=0, out=self._xs)
-            np.take(self._y, order, axis=0, out=self._ys)
+            # mode="clip": the indices are a permutation, so none is out of range; the default
+            # mode ("raise") with out= gathers into a temporary first, twice the time.
+            np.take(self._x, order, axis=0, out=self._xs, mode="clip")
+            np.take(self._y, order, axis=0, out=self._ys, mode="clip")
         gradient, step, params, grads = ws.gradient, self.optimizer.step, self.model.params, ws.grads
         loss, alpha, weight_sq = self.loss, cfg.alpha, 0.0
         multiply = np.multiply
@@ -410,10 +424,12 @@ class Training:
         loss = label_loss_value(self.loss, y_idx, y, self._outputs, self.model.activations[-1])
         if self.config.alpha:
             loss += 0.5 * self.config.alpha * self._weight_sq / len(y)
+        if self.measure == "batch_loss":
+            return loss, None
         return loss, float(np.mean(self._predicted(self._outputs) == y_idx))
 
     def _measure(self) -> EpochRecord:
-        if self.measure == "batches":
+        if self.measure != "full":
             tl, ta = self._batch_scores()
         else:
             tl, ta = self._evaluate(self._x[:, :-1], self._y_idx, self._y)

@@ -5,6 +5,9 @@ import numpy as np
 import pytest
 
 from mlp import ACTIVATIONS, CrossEntropy, MSE, Network, TrainConfig, TrainedModel, train
+from mlp import network
+from mlp.network import Backprop
+from mlp.training import Training
 from mlp.datasets import load_digits_split
 from mlp.losses import loss_value
 from mlp.presets import PRESETS
@@ -161,6 +164,35 @@ def test_sparse_mask_and_l2_leave_biases_alone():
     net = Network((4, 3, 2), ("relu", "softmax"), seed=0)
     assert net.weight_mask.sum() == 4 * 3 + 3 * 2
     assert all(np.all(b == 0) for b in net.biases_in(net.weight_mask))
+
+
+def test_batch_loss_measure_is_the_batches_loss_without_the_accuracy(digits):
+    X_train, _, y_train, _ = digits
+    config = TrainConfig(hidden_layer_sizes=(32,), epochs=3, seed=2)
+    full = Training(config, X_train, y_train, measure="batches").run()
+    lean = Training(config, X_train, y_train, measure="batch_loss").run()
+    assert [r.train_loss for r in lean.history] == [r.train_loss for r in full.history]
+    assert all(r.train_accuracy is None for r in lean.history)
+    assert all(0.1 < r.train_accuracy <= 1 for r in full.history)
+    assert np.array_equal(lean.model.params, full.model.params)
+
+
+def test_backprop_through_a_copied_transpose_gives_the_same_gradient(digits, monkeypatch):
+    # Big layers backpropagate through a contiguous copy of Wᵀ made each batch; it must be fresh.
+    X_train, _, y_train, _ = digits
+    net = Network([64, 96, 48, 10], ["relu", "tanh", "softmax"], seed=0)   # 96 x 48 >= the cut-off
+    xa, y = Backprop(net, 50).with_ones(X_train[:50] / 16), np.eye(10)[y_train[:50]]
+    grads = {}
+    for cut in (network._COPY_TRANSPOSED, 10**9):
+        monkeypatch.setattr(network, "_COPY_TRANSPOSED", cut)
+        ws = Backprop(net, 50)
+        assert bool(ws._plan(50, 1e-4).transposes) == (cut < 10**9)
+        ws.gradient(xa, y, CrossEntropy, alpha=1e-4)
+        net.params += 0.01                       # the copies must follow the weights
+        ws.gradient(xa, y, CrossEntropy, alpha=1e-4)
+        net.params -= 0.01
+        grads[cut] = ws.grads.copy()
+    np.testing.assert_array_equal(*grads.values())
 
 
 # ---- how good --------------------------------------------------------------------------------
