@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 
 from mlp.preprocess import (INK_PIXELS, MASS_CENTRE, VARIANT_INK, VARIANT_WIDTHS, BlankImageError,
                             ImageError, digit_variants, image_to_digit, is_blank, normalise_ink,
-                            predict_image_proba)
+                            open_loops, predict_image_proba)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "handwriting"
 
@@ -305,3 +305,57 @@ def test_centre_shift_is_off_by_default_and_on_in_the_input_path():
     assert MASS_CENTRE > 0
     drawn = image_to_digit((ink * 255).astype(np.uint8))
     assert abs(_column_centre(drawn) - 3.5) < abs(_column_centre(normalise_ink(ink[None])[0]) - 3.5)
+
+
+def _looped(hole_left, hole_width, hole_top=44, hole_height=8, side=64):
+    """A 64x64 ink map: a full-height stem (columns 28-35) and an 8 px wide ring around a hole."""
+    ink = np.zeros((side, side))
+    ink[:, 28:36] = 1.0
+    ink[hole_top - 8:hole_top + hole_height + 8, hole_left - 8:hole_left + hole_width + 8] = 1.0
+    ink[hole_top:hole_top + hole_height, hole_left:hole_left + hole_width] = 0.0
+    return ink
+
+
+def test_open_loops_widens_a_small_loop_right_of_the_stem():
+    ink = _looped(hole_left=40, hole_width=8)        # 8x8 px at 64 = 16 px of 32: small
+    opened = open_loops(ink)
+    assert (opened <= ink).all() and (opened[44:52, 40:48] == 0).all()
+    removed = (ink >= 0.5) & (opened < 0.5)
+    assert 0 < removed.sum() <= 12 * 12 - 8 * 8       # about 2 px (1 px of 32) around the hole
+    assert removed[42:54, 38:50].sum() == removed.sum()
+
+
+def test_open_loops_leaves_big_loops_and_open_shapes_alone():
+    big = _looped(hole_left=36, hole_width=20)       # 8x20 at 64 = 40 px of 32: too big
+    open_shape = np.zeros((64, 64))
+    open_shape[:, 20:28] = 1.0
+    for ink in (big, open_shape, np.zeros((64, 64))):
+        assert np.array_equal(open_loops(ink), ink)
+
+
+def test_open_loops_fills_a_low_curl_on_the_left():
+    curl = _looped(hole_left=14, hole_width=6)       # centre at 35% of the width: a 2's curl
+    opened = open_loops(curl)
+    assert (opened[44:52, 14:20] == 1.0).all()
+    assert np.array_equal(opened[curl >= 0.5], curl[curl >= 0.5])
+    high = np.flipud(curl)                            # the same hole high up is left alone
+    assert np.array_equal(open_loops(high), high)
+
+
+def test_open_loops_hollows_a_solid_blob():
+    ink = np.zeros((64, 64))
+    ink[:, 40:46] = 1.0                               # a thin stem
+    yy, xx = np.mgrid[0:64, 0:64]
+    ink[(yy - 44) ** 2 + (xx - 30) ** 2 <= 16 ** 2] = 1.0   # a solid disc at its foot
+    opened = open_loops(ink)
+    assert (opened <= ink).all()
+    assert opened[44, 30] == 0.0 and (opened[:20, 40:46] == 1.0).all()
+
+
+def test_the_input_path_opens_loops():
+    ink = _looped(hole_left=40, hole_width=8)
+    drawn = image_to_digit((ink * 255).astype(np.uint8))
+    plain = normalise_ink(ink[None], centre_shift=MASS_CENTRE)[0]
+    opened = normalise_ink(open_loops(ink)[None], centre_shift=MASS_CENTRE)[0]
+    assert not np.array_equal(plain, opened)
+    np.testing.assert_array_equal(drawn, opened)
