@@ -4,7 +4,9 @@ The file is a NumPy zip archive holding plain arrays only:
 
 - ``meta``: a JSON string — format version, layer sizes, activation names, input scale,
   class labels, training config and per-epoch history;
-- ``layer_0`` … ``layer_{L-1}``: each layer's (n_in + 1, n_out) weights with the bias as last row;
+- ``layer_0`` … ``layer_{L-1}``: each layer's (n_in + 1, n_out) weights with the bias as last row,
+  in the model's dtype or, when ``meta["storage"]`` says "float16", rounded to half precision
+  (half the file; the model still computes in its dtype);
 - ``mask`` (sparse nets only): the 0/1 connectivity laid out like the parameters.
 
 ``load_model`` opens it with ``allow_pickle=False`` and checks every key, name, shape, dtype and
@@ -33,8 +35,15 @@ class ModelFileError(ValueError):
     """A model file that is not one this program wrote, or is damaged."""
 
 
-def save_model(model: TrainedModel, file) -> None:
-    """Write ``model`` to ``file`` (a path or a writable binary file object) as ``.npz``."""
+def save_model(model: TrainedModel, file, storage: str | None = None) -> None:
+    """Write ``model`` to ``file`` (a path or a writable binary file object) as ``.npz``.
+
+    ``storage="float16"`` stores the weights rounded to half precision: half the size, for
+    shipped files (the default model's answers do not change); loading gives the model's own
+    dtype back. Weights beyond float16's range (±65504) raise ValueError.
+    """
+    if storage not in (None, "float16"):
+        raise ValueError(f"storage must be None or 'float16', got {storage!r}")
     net = model.network
     meta = {
         "format": FORMAT,
@@ -48,6 +57,12 @@ def save_model(model: TrainedModel, file) -> None:
         "history": [_record_dict(r) for r in model.history],
     }
     arrays = {f"layer_{i}": layer for i, layer in enumerate(net.layers)}
+    if storage:
+        meta["storage"] = storage
+        with np.errstate(over="ignore"):   # out of range becomes inf, refused just below
+            arrays = {k: v.astype(np.float16) for k, v in arrays.items()}
+        if not all(np.all(np.isfinite(v)) for v in arrays.values()):
+            raise ValueError("the weights exceed float16's range; save without storage='float16'")
     if net.mask is not None:
         arrays["mask"] = net.mask
     arrays["meta"] = np.array(json.dumps(meta))
@@ -117,6 +132,9 @@ def _build(arrays: dict, n_features) -> TrainedModel:
         need(sizes[0] == n_features, f"The model takes {sizes[0]} inputs; this needs {n_features} (8×8 digits).")
     dtype = meta.get("dtype")
     need(dtype in ("float32", "float64"), "The weights' dtype must be float32 or float64.")
+    storage = meta.get("storage")
+    need(storage in (None, "float16"), "The weights' storage must be float16 if given.")
+    stored = storage or dtype
     scale = meta.get("input_scale")
     need(isinstance(scale, (int, float)) and np.isfinite(scale) and scale > 0, "The input scale must be a positive number.")
     expected = {f"layer_{i}" for i in range(len(sizes) - 1)} | {"meta"}
@@ -140,7 +158,7 @@ def _build(arrays: dict, n_features) -> TrainedModel:
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         layer = arrays[f"layer_{i}"]
         need(layer.shape == (n_in + 1, n_out), f"Layer {i} has shape {layer.shape}; the sizes say {(n_in + 1, n_out)}.")
-        need(layer.dtype == np.dtype(dtype), f"Layer {i} is {layer.dtype}; the file says {dtype}.")
+        need(layer.dtype == np.dtype(stored), f"Layer {i} is {layer.dtype}; the file says {stored}.")
         need(bool(np.all(np.isfinite(layer))), f"Layer {i} holds NaN or infinite weights.")
         net.layers[i][...] = layer
     if "mask" in arrays:

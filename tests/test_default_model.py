@@ -1,5 +1,6 @@
 """The shipped default model: loads safely, keeps load_digits accuracy, reads real handwriting."""
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,15 @@ def test_it_is_a_validated_digits_model():
     model = default_model()
     assert model.network.sizes[0] == 64 and list(model.classes_) == list(range(10))
     assert default_model() is model          # loaded once per process
+
+
+def test_the_shipped_file_stores_half_precision_and_stays_small():
+    from mlp.default import MODEL_FILE
+    with np.load(MODEL_FILE, allow_pickle=False) as npz:
+        assert json.loads(str(npz["meta"]))["storage"] == "float16"
+        assert all(npz[k].dtype == np.float16 for k in npz.files if k.startswith("layer_"))
+    assert MODEL_FILE.stat().st_size < 1_000_000
+    assert default_model().network.dtype == np.float32      # computes in single precision
 
 
 def test_it_keeps_98_percent_on_held_out_load_digits():

@@ -58,7 +58,7 @@ def meta_with(data, **changes):
 @pytest.mark.parametrize("case", [
     "empty", "text", "pickle", "truncated", "zip_without_meta", "meta_not_json", "wrong_format",
     "unknown_activation", "sizes_do_not_chain", "nan_weight", "wrong_dtype", "extra_array",
-    "too_few_classes", "bad_config", "mask_not_binary",
+    "too_few_classes", "bad_config", "mask_not_binary", "unknown_storage", "half_without_storage",
 ])
 def test_anything_else_raises_one_clear_error(model, case):
     good = model_to_bytes(model)
@@ -79,11 +79,35 @@ def test_anything_else_raises_one_clear_error(model, case):
         "too_few_classes": rewrite(good, meta=meta_with(good, classes=[0, 1])),
         "bad_config": rewrite(good, meta=meta_with(good, config={"epochs": -1})),
         "mask_not_binary": rewrite(good, mask=np.full(model.network.params.shape, 0.5)),
+        "unknown_storage": rewrite(good, meta=meta_with(good, storage="int8")),
+        "half_without_storage": rewrite(good, layer_0=layer0.astype(np.float16)),
     }[case]
     with pytest.raises(ModelFileError) as e:
         load_model(bad, n_features=64)
     message = str(e.value)
     assert message[0].isupper() and message.endswith((".", ")")) and "Traceback" not in message
+
+
+def test_half_precision_storage_halves_the_file_and_loads_in_the_models_dtype(model, tmp_path):
+    full, half = tmp_path / "full.npz", tmp_path / "half.npz"
+    save_model(model, full)
+    save_model(model, half, storage="float16")
+    back = load_model(half, n_features=64)
+    assert back.network.dtype == model.network.dtype
+    np.testing.assert_array_equal(back.network.params, model.network.params.astype(np.float16))
+    assert half.stat().st_size < 0.6 * full.stat().st_size + 4096
+    _, X_test, _, _ = load_digits_split()
+    assert np.mean(back.predict(X_test) == model.predict(X_test)) > 0.99
+    assert back.config == model.config and back.history == model.history
+
+
+def test_half_precision_storage_refuses_weights_out_of_its_range(model):
+    big = TrainedModel(model.network.copy(), model.classes, model.config, model.history)
+    big.network.params[0] = 1e6
+    with pytest.raises(ValueError, match="float16"):
+        save_model(big, io.BytesIO(), storage="float16")
+    with pytest.raises(ValueError, match="storage"):
+        save_model(model, io.BytesIO(), storage="int8")
 
 
 def test_a_model_for_other_inputs_is_refused_for_digits():
