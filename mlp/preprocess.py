@@ -386,15 +386,17 @@ def _components(mask: np.ndarray) -> tuple:
     return labels, sizes
 
 
-def _dilate(mask: np.ndarray, radius: int) -> np.ndarray:
-    """Binary dilation of a bool (H, W) mask by a (2r+1)-square."""
+def _dilate(mask: np.ndarray, radius: int, cross: bool = False) -> np.ndarray:
+    """Binary dilation of a bool (H, W) mask, `radius` times by the 3x3 square (a (2r+1)-square
+    in all) or, with `cross`, by the 4-neighbour cross."""
     out = mask.copy()
     for _ in range(radius):
         grown = out.copy()
         grown[1:] |= out[:-1]
         grown[:-1] |= out[1:]
-        grown[:, 1:] |= grown[:, :-1].copy()
-        grown[:, :-1] |= grown[:, 1:].copy()
+        source = out if cross else grown.copy()   # the square also spreads what grew vertically
+        grown[:, 1:] |= source[:, :-1]
+        grown[:, :-1] |= source[:, 1:]
         out = grown
     return out
 
@@ -443,7 +445,8 @@ def open_loops(square: np.ndarray) -> np.ndarray:
     area = sizes / scale ** 2
     chosen = (area >= LOOP_AREA[0]) & (area <= LOOP_AREA[1]) & (rel_x >= LOOP_MIN_X)
     if chosen.any():
-        widened = _dilate4(np.isin(labels, np.flatnonzero(chosen) + 1), max(1, round(LOOP_GROW * scale)))
+        chosen_holes = np.isin(labels, np.flatnonzero(chosen) + 1)
+        widened = _dilate(chosen_holes, max(1, round(LOOP_GROW * scale)), cross=True)
         square[widened] = 0.0
     # 3. fill curls: low holes left of LOOP_MIN_X
     labels, sizes, centre_x, centre_y = _holes(square >= 0.5)
@@ -488,23 +491,10 @@ def _flood_from_border(free: np.ndarray) -> np.ndarray:
     reached[[0, -1], :] = free[[0, -1], :]
     reached[:, [0, -1]] = free[:, [0, -1]]
     while True:
-        grown = _dilate4(reached, 1) & free
+        grown = _dilate(reached, 1, cross=True) & free
         if np.array_equal(grown, reached):
             return reached
         reached = grown
-
-
-def _dilate4(mask: np.ndarray, steps: int) -> np.ndarray:
-    """Binary dilation of a bool (H, W) mask by the 4-neighbour cross, `steps` times."""
-    out = mask.copy()
-    for _ in range(steps):
-        grown = out.copy()
-        grown[1:] |= out[:-1]
-        grown[:-1] |= out[1:]
-        grown[:, 1:] |= out[:, :-1]
-        grown[:, :-1] |= out[:, 1:]
-        out = grown
-    return out
 
 
 # ----------------------------------------------------------------------------- normalising
