@@ -260,7 +260,7 @@ class Training:
         self._xs = np.empty_like(self._x)
         self._ys = np.empty_like(self._y)
         self._order = None
-        # measure == "batches": every sample's output as its batch saw it, and the batches' Σw².
+        # measure "batches" / "batch_loss": every sample's output as its batch saw it, and the batches' Σw².
         self._outputs = None if measure == "full" else np.empty_like(self._y)
         self._weight_sq = 0.0
         self._batch_views = {}
