@@ -1,5 +1,12 @@
 """The network: weights and biases of a fully connected feed-forward net, forward and backprop.
 
+Reading order. ``Network.forward`` and ``Network.backprop`` are the math, each one loop a learner
+can read in one screen: backprop keeps every layer's activations on the way forward, takes the
+output delta from the loss, then walks down the layers (gradients = a[i]ᵀ · delta / n,
+delta = (delta · Wᵀ) ⊙ f'(a), each derivative read off the layer's output as scikit-learn does).
+``Backprop``, after it, is the training hot path: the same gradient from preallocated buffers
+and pre-bound steps (tests/test_gradients.py checks that the two agree).
+
 Layout. Layer i (0-based) maps ``sizes[i]`` inputs to ``sizes[i + 1]`` outputs. Its weights
 ``weights[i]`` (shape (n_in, n_out)) and biases ``biases[i]`` (shape (n_out,)) are views into
 one augmented matrix ``layers[i]`` of shape (n_in + 1, n_out) whose last row is the bias, and all
@@ -12,18 +19,73 @@ one augmented matrix ``layers[i]`` of shape (n_in + 1, n_out) whose last row is 
 Gradients are those of the *mean* loss over the batch, for weights and biases alike (the
 original post summed the weight gradient over the batch but averaged the bias gradient;
 ``Network.fit``, the post's API, keeps that convention so its learning rates mean what they did).
+
+Dropout (inverted): while training, each unit of a hidden layer with rate p is kept with
+probability 1 - p and scaled by 1 / (1 - p), so at predict time (``forward``) nothing changes.
 """
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 
 from .activations import Softmax, get_activation
-from .losses import CrossEntropy, check_pair, get_loss, loss_value
+from .losses import check_pair, get_loss, loss_value
 
-# Activations with f(1) = 1: applied to a hidden layer's whole buffer, ones column included, they
-# leave the ones in place, and a contiguous buffer is about twice as fast to work on as the view
-# without its last column.
-_KEEP_ONES = ("relu", "leaky_relu", "identity")
+
+def layer_offsets(sizes):
+    """(start, n_in, n_out) per layer: where its (n_in + 1, n_out) block starts in ``params``."""
+    start = 0
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        yield start, n_in, n_out
+        start += (n_in + 1) * n_out
+
+
+def parameter_count(sizes) -> int:
+    """Weights plus biases of a dense network with ``sizes`` units per layer."""
+    return int(sum((n_in + 1) * n_out for _, n_in, n_out in layer_offsets(sizes)))
+
+
+def draw_weights(w, activation, rng, density=1.0):
+    """Fill ``w`` (n_in, n_out) in place: He-normal before ReLU-family units, Glorot-uniform otherwise.
+
+    ``density`` p < 1 (a sparse layer) uses the effective fan-in p · n_in and fan-out p · n_out,
+    so a unit's summed input has the spread a dense layer's would have.
+    """
+    n_in, n_out = w.shape
+    if activation.init == "he":
+        w[...] = rng.normal(0.0, np.sqrt(2.0 / (density * n_in)), w.shape)
+    else:
+        bound = np.sqrt(6.0 / (density * (n_in + n_out)))
+        w[...] = rng.uniform(-bound, bound, w.shape)
+
+
+def dropout_rates(dropout, n_hidden: int) -> tuple:
+    """One dropout rate per hidden layer from one rate for all or a sequence; ValueError if out of range."""
+    rates = (dropout,) * n_hidden if np.ndim(dropout) == 0 else tuple(dropout)
+    if len(rates) != n_hidden:
+        raise ValueError(f"dropout needs one rate per hidden layer ({n_hidden}), got {len(rates)}")
+    try:
+        rates = tuple(float(p) for p in rates)
+    except (TypeError, ValueError):
+        raise ValueError(f"dropout rates must be numbers, got {dropout!r}") from None
+    if not all(0 <= p < 1 for p in rates):
+        raise ValueError(f"dropout rates must be in [0, 1), got {dropout!r}")
+    return rates
+
+
+def dropout_masks(rng, n: int, sizes, rates, dtype) -> list:
+    """Inverted-dropout masks for a batch of ``n``: one per layer, (n, units) arrays or None.
+
+    A hidden layer with rate p > 0 gets 0 for a dropped unit and 1 / (1 - p) for a kept one,
+    from one ``rng.random((n, units))`` draw per such layer in order (``Backprop`` draws the same
+    numbers); the output layer and layers with p = 0 get None.
+    """
+    masks = [None] * (len(sizes) - 1)
+    for i, p in enumerate(rates):
+        if p:
+            masks[i] = ((rng.random((n, sizes[i + 1])) >= p) / (1.0 - p)).astype(dtype)
+    return masks
 
 
 def _generator(seed) -> np.random.Generator:
@@ -59,22 +121,28 @@ class Network:
         self.input_scale = float(input_scale)
         self.rng = _generator(seed)
         self.mask = None  # a 0/1 vector like ``params`` for sparse nets; None: dense
-        self.params = np.zeros(sum((i + 1) * o for i, o in zip(sizes[:-1], sizes[1:])), self.dtype)
+        self.params = np.zeros(parameter_count(sizes), self.dtype)
         self._make_views()
         self.initialize()
 
     def _make_views(self):
-        self.layers, start = [], 0
-        for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:]):
-            size = (n_in + 1) * n_out
-            self.layers.append(self.params[start:start + size].reshape(n_in + 1, n_out))
-            start += size
+        """``layers``, ``weights``, ``biases`` as views into ``params``, and the ``weight_mask``."""
+        self.layers = self.layer_views(self.params)
         self.weights = [layer[:-1] for layer in self.layers]
         self.biases = [layer[-1] for layer in self.layers]
         # 1 where ``params`` holds a weight, 0 where it holds a bias (L2 applies to weights only).
         self.weight_mask = np.ones_like(self.params)
         for b in self.biases_in(self.weight_mask):
             b[...] = 0
+
+    def layer_views(self, flat):
+        """A vector laid out like ``params`` cut into (n_in + 1, n_out) views, one per layer."""
+        return [flat[start:start + (n_in + 1) * n_out].reshape(n_in + 1, n_out)
+                for start, n_in, n_out in layer_offsets(self.sizes)]
+
+    def biases_in(self, flat):
+        """The bias rows of a vector laid out like ``params``, as views."""
+        return [view[-1] for view in self.layer_views(flat)]
 
     def summed_weight_scale(self, batch_size: int) -> np.ndarray:
         """A vector like ``params``: ``batch_size`` on weights, 1 on biases.
@@ -84,37 +152,15 @@ class Network:
         """
         return np.where(self.weight_mask > 0, float(batch_size), 1.0).astype(self.dtype)
 
-    def biases_in(self, flat):
-        """The bias rows of a vector laid out like ``params``, as views."""
-        out, start = [], 0
-        for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:]):
-            start += (n_in + 1) * n_out
-            out.append(flat[start - n_out:start])
-        return out
-
-    def layer_views(self, flat):
-        """A vector laid out like ``params`` cut into (n_in + 1, n_out) views, one per layer."""
-        out, start = [], 0
-        for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:]):
-            size = (n_in + 1) * n_out
-            out.append(flat[start:start + size].reshape(n_in + 1, n_out))
-            start += size
-        return out
-
     def initialize(self):
-        """He-normal weights before ReLU-family units, Glorot-uniform otherwise; zero biases."""
+        """Weights drawn by ``draw_weights`` (He or Glorot) from the net's generator; zero biases."""
         for w, b, act in zip(self.weights, self.biases, self.activations):
-            n_in, n_out = w.shape
-            if act.init == "he":
-                w[...] = self.rng.normal(0.0, np.sqrt(2.0 / n_in), w.shape)
-            else:
-                bound = np.sqrt(6.0 / (n_in + n_out))
-                w[...] = self.rng.uniform(-bound, bound, w.shape)
+            draw_weights(w, act, self.rng)
             b[...] = 0
         if self.mask is not None:
             self.params *= self.mask
 
-    # ---- inference ---------------------------------------------------------------------------
+    # ---- the math: forward and the reference backprop ---------------------------------------
 
     def forward(self, x, scaled=False):
         """All layers' activations for inputs ``x`` (n, sizes[0]): a list of L + 1 arrays.
@@ -127,6 +173,44 @@ class Network:
             for w, b, act in zip(self.weights, self.biases, self.activations):
                 a.append(act.forward_(a[-1] @ w + b))
         return a
+
+    def backprop(self, x, y, loss, alpha=0.0, dropout=0.0, rng=None):
+        """The gradient of the batch's mean loss, as (weight_grads, bias_grads): one array per layer.
+
+        The reference backprop, written to be read; ``Backprop`` computes the same numbers fast.
+        x: (n, sizes[0]) raw inputs; y: (n, sizes[-1]) targets; loss: a loss class or name.
+        alpha: L2 strength (penalty 0.5 · alpha · Σw² / n, biases excluded). dropout: one rate
+        per hidden layer, or one for all, with masks drawn from ``rng`` (default: the net's).
+        weight_grads[i] has the shape of weights[i], bias_grads[i] of biases[i].
+        """
+        loss = get_loss(loss)
+        x = np.asarray(x, self.dtype) * self.input_scale
+        y = np.asarray(y, self.dtype)
+        n, n_layers = len(x), len(self.layers)
+        rates = dropout_rates(dropout, n_layers - 1)
+        keep = dropout_masks(self.rng if rng is None else rng, n, self.sizes, rates, self.dtype)
+        # Forward, keeping what each layer reads (a[i]) and what it outputs (h[i] = f(a[i] W + b)).
+        # With dropout the next layer reads h[i] times the mask; the derivative needs h[i] itself.
+        a, h = [x], []
+        for i, (w, b, act) in enumerate(zip(self.weights, self.biases, self.activations)):
+            h.append(act.activation(a[i] @ w + b))
+            a.append(h[i] if keep[i] is None else h[i] * keep[i])
+        # Backward: delta = d(mean loss)/dz for the layer's pre-activations z, from the top down.
+        delta = loss.delta(y, h[-1], self.activations[-1]) / n
+        weight_grads, bias_grads = [None] * n_layers, [None] * n_layers
+        for i in range(n_layers - 1, -1, -1):
+            weight_grads[i] = a[i].T @ delta + (alpha / n) * self.weights[i]
+            bias_grads[i] = delta.sum(axis=0)
+            if i > 0:
+                delta = (delta @ self.weights[i].T) * self.activations[i - 1].derivative(h[i - 1])
+                if keep[i - 1] is not None:
+                    delta *= keep[i - 1]
+        if self.mask is not None:   # a sparse net: absent weights get no gradient
+            for grad, mask in zip(weight_grads, self.layer_views(self.mask)):
+                grad *= mask[:-1]
+        return weight_grads, bias_grads
+
+    # ---- inference ---------------------------------------------------------------------------
 
     def output(self, x):
         """The output layer's activations for ``x`` (n, sizes[0]) → (n, sizes[-1])."""
@@ -145,18 +229,32 @@ class Network:
     @property
     def n_params(self) -> int:
         """Number of trainable parameters (non-zero entries of the mask for a sparse net)."""
-        return int(self.params.size if self.mask is None else np.count_nonzero(self.mask))
+        return parameter_count(self.sizes) if self.mask is None else int(np.count_nonzero(self.mask))
+
+    # ---- copies ------------------------------------------------------------------------------
 
     def copy(self) -> "Network":
         """An independent copy with the same weights (and a copy of the generator's state)."""
-        new = object.__new__(Network)
-        new.__dict__.update(self.__dict__)
-        new.params = self.params.copy()
-        new.mask = None if self.mask is None else self.mask.copy()
-        new.rng = np.random.default_rng()
-        new.rng.bit_generator.state = self.rng.bit_generator.state
-        new._make_views()
-        return new
+        return copy.deepcopy(self)
+
+    def __getstate__(self):
+        # The views are rebuilt on unpickling (and by copy.deepcopy): pickled as arrays of their
+        # own, they would no longer share memory with ``params``.
+        state = dict(self.__dict__)
+        for name in ("layers", "weights", "biases", "weight_mask"):
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._make_views()
+
+    def freeze(self) -> "Network":
+        """Make every array read-only (a model shared between threads or visitors); returns self."""
+        for array in (self.params, self.mask, self.weight_mask, *self.layers, *self.weights, *self.biases):
+            if array is not None:
+                array.flags.writeable = False
+        return self
 
     def __repr__(self):
         acts = ", ".join(a.name for a in self.activations)
@@ -178,39 +276,45 @@ class Network:
             raise ValueError("Length of x and y arrays don't match")
         loss = get_loss(loss)
         check_pair(loss, self.activations[-1])
-        ws = Backprop(self, batch_size)
-        grads = ws.grads
+        hot = Backprop(self, batch_size)
+        grads = hot.grads
         # Summed weight gradient = n × mean; averaged bias gradient = 1 × mean.
         step_scale = self.summed_weight_scale(batch_size) * -learning_rate
-        xa = ws.with_ones(x)
+        x_ones = hot.with_ones(x)
         history = []
         for _ in range(epochs):
             order = self.rng.permutation(len(x))
-            xs, ys = xa[order], y_true[order]
+            xs, ys = x_ones[order], y_true[order]
             for k in range(0, len(x) - batch_size + 1, batch_size):
-                ws.gradient(xs[k:k + batch_size], ys[k:k + batch_size], loss)
+                hot.gradient(xs[k:k + batch_size], ys[k:k + batch_size], loss)
                 grads *= step_scale
                 self.params += grads
             history.append(loss_value(loss, y_true, self.output(x), self.activations[-1]))
         return history
 
 
+# ---- the fast path ----------------------------------------------------------------------------
+
 class Backprop:
-    """Preallocated buffers and the backprop pass for one network and a maximum batch size.
+    """The training hot path: ``Network.backprop``'s gradient from preallocated buffers.
 
     ``gradient`` writes the gradient of the mean loss over a batch (plus the L2 penalty) into a
-    flat vector laid out like ``net.params``. This is the training hot path: every array it
-    touches is allocated once, here, and so is a plan per batch length (the views of the
-    buffers, the per-layer steps, the L2 vector), so a batch costs the NumPy calls of the math
-    and little else. Where a ufunc has a slow path, the plan avoids it: ReLU compares against an
-    array of zeros (a scalar operand is ~4× slower in ``np.maximum``), and softmax shifts by the
-    batch's maximum and sums rows with a matrix product (row reductions over ten columns are
-    slow), redoing the batch row by row in the rare case where that would underflow.
+    flat vector laid out like ``net.params``. Every array it touches is allocated once, here,
+    and so is a plan per batch length (the views of the buffers, the per-layer steps bound to
+    them by each activation's ``hidden_steps``, the L2 vector), so a batch costs the NumPy calls
+    of the math and little else. Where a ufunc has a slow path, the plan avoids it: softmax
+    shifts by the batch's maximum and sums rows with a matrix product (row reductions over ten
+    columns are slow), redoing the batch row by row in the rare case where that would underflow.
+
+    ``dropout``: one rate per hidden layer (or one for all); each batch draws its masks from
+    ``rng`` (default: the net's), as ``dropout_masks`` does. At rate 0 nothing is added to a batch.
     """
 
-    def __init__(self, net: Network, batch_size: int):
+    def __init__(self, net: Network, batch_size: int, dropout=0.0, rng=None):
         self.net = net
         self.batch_size = int(batch_size)
+        self.dropout = dropout_rates(dropout, len(net.layers) - 1)
+        self.rng = net.rng if rng is None else rng
         dt, n = net.dtype, self.batch_size
         # acts[i]: activations of layer i with a trailing column of ones (the bias input);
         # the output layer has no ones column.
@@ -226,9 +330,9 @@ class Backprop:
 
     def with_ones(self, x):
         """``x`` (n, d) scaled by the net's input scale, with a column of ones appended: (n, d + 1)."""
-        xa = np.ones((len(x), x.shape[1] + 1), self.net.dtype)
-        np.multiply(x, self.net.input_scale, out=xa[:, :-1])
-        return xa
+        x_ones = np.ones((len(x), x.shape[1] + 1), self.net.dtype)
+        np.multiply(x, self.net.input_scale, out=x_ones[:, :-1])
+        return x_ones
 
     def _plan(self, n, alpha):
         """The views and steps for batches of ``n`` rows, built once per (n, alpha)."""
@@ -244,19 +348,19 @@ class Backprop:
         self.weight_sq = float(np.dot(tmp, params)) * plan.n_over_alpha
         return tmp
 
-    def gradient(self, xa, y, loss, alpha=0.0, want_loss=False, outputs=None):
+    def gradient(self, x_ones, y, loss, alpha=0.0, want_loss=False, outputs=None):
         """Gradient of the batch's mean loss w.r.t. ``net.params``, in ``self.grads``.
 
-        xa: (n, sizes[0] + 1) inputs already scaled, with the ones column (see ``with_ones``).
+        x_ones: (n, sizes[0] + 1) inputs already scaled, with the ones column (see ``with_ones``).
         y: (n, sizes[-1]) targets. alpha: L2 strength, scaled as scikit-learn scales it
         (penalty 0.5 · alpha · Σw² / n, biases excluded). outputs: an optional (n, sizes[-1])
         array (a slice of an epoch-long buffer, say) that receives the output layer's
         activations, so a caller can score many batches at once later. Returns the batch's loss
         if ``want_loss``, else None; the gradient is left in ``self.grads`` (laid out like params).
         """
-        net, n = self.net, len(xa)
+        net, n = self.net, len(x_ones)
         plan = self._plan(n, alpha)
-        z = self._backprop(plan, xa, y, loss, outputs, plan.inv_n)
+        z = self._backprop(plan, x_ones, y, loss, outputs, plan.inv_n)
         value = loss_value(loss, y, z, plan.output_activation) if want_loss else None
         grads = self.grads
         if alpha:
@@ -267,7 +371,7 @@ class Backprop:
             np.multiply(grads, net.mask, out=grads)
         return value
 
-    def sgd_step(self, xa, y, loss, alpha, learning_rate, outputs=None):
+    def sgd_step(self, x_ones, y, loss, alpha, learning_rate, outputs=None):
         """One plain SGD step on the batch, in place on ``net.params``; the same update as
         ``gradient`` followed by ``optimizers.SGD.step``, in fewer passes.
 
@@ -275,9 +379,9 @@ class Backprop:
         gradient in ``self.grads``, and L2 becomes weight decay: p ← p · (1 − lr · alpha / n on
         weights) − lr · ∇. ``self.weight_sq`` is set as ``gradient`` sets it.
         """
-        net, n = self.net, len(xa)
+        net, n = self.net, len(x_ones)
         plan = self._plan(n, alpha)
-        self._backprop(plan, xa, y, loss, outputs, -learning_rate * plan.inv_n)
+        self._backprop(plan, x_ones, y, loss, outputs, -learning_rate * plan.inv_n)
         params, grads = net.params, self.grads
         if alpha:
             self._l2_term(plan)                                  # for weight_sq only
@@ -287,67 +391,66 @@ class Backprop:
         np.add(params, grads, out=params)
 
     @staticmethod
-    def _backprop(plan, xa, y, loss, outputs, scale):
+    def _backprop(plan, x_ones, y, loss, outputs, scale):
         """Forward and backward through the net: ``scale`` × the summed gradient into the
         gradient buffer (L2 not included). Returns the output layer's activations."""
         matmul = np.matmul
-        a = xa
-        for layer, out, activate, nxt in plan.hidden:
+        a = x_ones
+        for layer, out, activate, layer_output in plan.hidden:
             matmul(a, layer, out=out)
             activate()
-            a = nxt
+            a = layer_output
         z = plan.output if outputs is None else outputs
         matmul(a, plan.last_layer, out=z)
         plan.activate_output(z, a)
         delta = plan.delta
         loss.delta(y, z, plan.output_activation, out=delta)
         np.multiply(delta, scale, out=delta)
-        for copy in plan.transposes:
-            copy()
-        for x_in, gview, weights_t, below, backprop in plan.backward:
-            matmul(x_in.T, delta, out=gview)
+        for copy_transposed in plan.transposes:
+            copy_transposed()
+        for x_in, grad_view, weights_t, below, backward in plan.backward:
+            matmul(x_in.T, delta, out=grad_view)
             matmul(delta, weights_t, out=below)
-            backprop()
+            backward()
             delta = below
-        matmul(xa.T, delta, out=plan.first_grad)
+        matmul(x_ones.T, delta, out=plan.first_grad)
         return z
 
 
 class _Plan:
-    """What ``Backprop.gradient`` needs for one batch length: views, per-layer steps, the L2 vector."""
+    """What ``Backprop.gradient`` needs for one batch length: views, per-layer steps, the L2 vector.
 
-    def __init__(self, ws: Backprop, n: int, alpha: float):
-        net = ws.net
+    ``hidden``: per hidden layer (augmented weights, where the product writes, activate step,
+    what the next layer reads). ``backward``: per layer from the top, (its input, its gradient
+    view, Wᵀ, the delta below, the step multiplying that delta by f'(z) and the dropout mask).
+    """
+
+    def __init__(self, bp: Backprop, n: int, alpha: float):
+        net = bp.net
         acts, last = net.activations, len(net.layers) - 1
         dt = net.dtype
-        full = [a[:n] for a in ws.acts[1:-1]]          # hidden activations with their ones column
-        outs = [a[:, :-1] for a in full]                # what each hidden layer's product writes
-        deltas = [d[:n] for d in ws.deltas]
+        full = [a[:n] for a in bp.acts[1:-1]]          # hidden activations with their ones column
+        deltas = [d[:n] for d in bp.deltas]
         self.inv_n = 1.0 / n
-        self.hidden = []
-        backprops = []
+        self.hidden, backward_steps, inputs = [], [], []
         for i in range(last):
-            act = acts[i]
-            if act.name == "relu":
-                # f(1) = 1 keeps the ones column; the contiguous whole buffer is the fastest to treat.
-                zeros = np.zeros_like(full[i])
-                above = np.empty(full[i].shape, bool)
-                self.hidden.append((net.layers[i], outs[i], _bind(np.maximum, full[i], zeros, out=full[i]), full[i]))
-                backprops.append(_relu_backprop(full[i], zeros, above, deltas[i]))
-            else:
-                target = full[i] if act.name in _KEEP_ONES else outs[i]
-                self.hidden.append((net.layers[i], outs[i], _bind(act.forward_, target), full[i]))
-                backprops.append(_bind(act.backprop_, outs[i], deltas[i]))
+            forward, backward = acts[i].hidden_steps(full[i], deltas[i])
+            read = full[i]
+            if bp.dropout[i]:
+                forward, backward, read = _dropout_steps(bp, full[i], deltas[i], bp.dropout[i], forward, backward)
+            self.hidden.append((net.layers[i], full[i][:, :-1], forward, read))
+            backward_steps.append(backward)
+            inputs.append(read)
         self.last_layer = net.layers[last]
-        self.output = ws.acts[-1][:n]
+        self.output = bp.acts[-1][:n]
         self.output_activation = acts[last]
-        if acts[last].name == "softmax" and n >= _WHOLE_BATCH_SOFTMAX:
+        if acts[last] is Softmax and n >= _WHOLE_BATCH_SOFTMAX:
             self.activate_output = _SoftmaxStep(n, net.sizes[-1], dt, self.last_layer)
         else:
-            forward = acts[last].forward_
-            self.activate_output = lambda z, a: forward(z)
+            forward_ = acts[last].forward_
+            self.activate_output = lambda z, a: forward_(z)
         self.delta = deltas[-1]
-        gviews = ws._grad_views
+        grad_views = bp._grad_views
         # delta @ Wᵀ reads a transposed view of the weights; from a few thousand weights on, a
         # contiguous copy made each batch costs less than the slower product on the view (on
         # 256 x 10: 1.5 + 12 µs instead of 17).
@@ -355,13 +458,13 @@ class _Plan:
         for i in range(1, last + 1):
             view = net.weights[i].T
             if view.size >= _COPY_TRANSPOSED:
-                copy = weights_t[i] = np.empty(view.shape, dt)
-                self.transposes.append(_bind(np.copyto, copy, view))
+                transposed = weights_t[i] = np.empty(view.shape, dt)
+                self.transposes.append(_bind(np.copyto, transposed, view))
             else:
                 weights_t[i] = view
-        self.backward = [(full[i - 1], gviews[i], weights_t[i], deltas[i - 1], backprops[i - 1])
+        self.backward = [(inputs[i - 1], grad_views[i], weights_t[i], deltas[i - 1], backward_steps[i - 1])
                          for i in range(last, 0, -1)]
-        self.first_grad = gviews[0]
+        self.first_grad = grad_views[0]
         self.l2 = (net.weight_mask * (alpha / n)).astype(dt) if alpha else None
         self.n_over_alpha = n / alpha if alpha else 0.0
         self._decay = {}
@@ -372,6 +475,35 @@ class _Plan:
         if d is None:
             d = self._decay[learning_rate] = (1.0 - learning_rate * self.l2).astype(self.l2.dtype)
         return d
+
+
+def _dropout_steps(bp, full, delta, p, forward, backward):
+    """A hidden layer's steps with inverted dropout at rate ``p``: (forward, backward, what the next layer reads).
+
+    Forward draws the batch's mask (the numbers ``dropout_masks`` draws) and writes the layer's
+    output times the mask into a buffer of its own, so ``full`` keeps f(z) for the derivative;
+    backward multiplies the delta by the same mask before f'(z).
+    """
+    n, k = delta.shape
+    uniform = np.empty((n, k))                   # float64 whatever the net's dtype, as dropout_masks draws
+    kept = np.empty((n, k), bool)
+    mask = np.ones(full.shape, full.dtype)       # (n, k + 1): the ones column passes unchanged
+    mask_units = mask[:, :-1]
+    dropped = np.ones(full.shape, full.dtype)
+    scale = 1.0 / (1.0 - p)
+    multiply = np.multiply
+
+    def forward_with_dropout():
+        forward()
+        bp.rng.random(out=uniform)
+        np.greater_equal(uniform, p, out=kept)
+        multiply(kept, scale, out=mask_units)
+        multiply(full, mask, out=dropped)
+
+    def backward_with_dropout():
+        multiply(delta, mask_units, out=delta)
+        backward()
+    return forward_with_dropout, backward_with_dropout, dropped
 
 
 # From this batch length on, softmax shifts by the batch maximum (see ``_SoftmaxStep``); below
@@ -387,17 +519,6 @@ _COPY_TRANSPOSED = 2048
 def _bind(fn, *args, **kwargs):
     """``fn`` with its arguments fixed: a call with none in the hot loop."""
     return lambda: fn(*args, **kwargs)
-
-
-def _relu_backprop(a, zeros, above, delta):
-    """Multiply ``delta`` by ReLU's derivative, 1 where the output ``a`` is positive."""
-    mask = above[:, :delta.shape[1]]
-    greater, multiply = np.greater, np.multiply
-
-    def backprop():
-        greater(a, zeros, out=above)
-        multiply(delta, mask, out=delta)
-    return backprop
 
 
 class _SoftmaxStep:

@@ -18,6 +18,9 @@ class SGD:
     """Plain stochastic gradient descent: p -= lr * g."""
 
     name = "sgd"
+    # The step is p -= lr · g with no state, so ``network.Backprop.sgd_step`` can fold it into
+    # the backward pass (the same update, fewer passes); optimisers with state cannot.
+    folds_into_backprop = True
 
     def __init__(self, params, learning_rate=0.01, **_):
         self.learning_rate = float(learning_rate)
@@ -39,6 +42,7 @@ class Momentum(SGD):
     """SGD with momentum: v = μ v - lr g; p += v (Nesterov: p += μ v - lr g)."""
 
     name = "momentum"
+    folds_into_backprop = False
 
     def __init__(self, params, learning_rate=0.01, momentum=0.9, nesterov=False, **_):
         super().__init__(params, learning_rate)
@@ -74,6 +78,7 @@ class Adam:
     """
 
     name = "adam"
+    folds_into_backprop = False
 
     def __init__(self, params, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, **_):
         self.learning_rate = float(learning_rate)

@@ -23,7 +23,7 @@ import numpy as np
 
 from .activations import ACTIVATIONS
 from .model import TrainedModel
-from .network import Network
+from .network import Network, parameter_count
 from .training import EpochRecord, TrainConfig
 
 FORMAT = "mlp-lab-model"
@@ -122,7 +122,7 @@ def _build(arrays: dict, n_features) -> TrainedModel:
          "The layer sizes in the file are not a list of positive whole numbers.")
     need(isinstance(acts, list) and len(acts) == len(sizes) - 1 and all(a in ACTIVATIONS for a in acts),
          f"The activations in the file must be one per layer, each one of {sorted(ACTIVATIONS)}.")
-    n_params = sum((i + 1) * o for i, o in zip(sizes[:-1], sizes[1:]))
+    n_params = parameter_count(sizes)
     need(n_params <= MAX_PARAMS, f"The model is too large ({n_params:,} parameters).")
     classes = meta.get("classes")
     need(isinstance(classes, list) and len(classes) == sizes[-1] and len(set(map(str, classes))) == len(classes)

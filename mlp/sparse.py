@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .network import Network
+from .network import Network, draw_weights, layer_offsets
 
 CONNECTIVITY = ("dense", "static", "set")
 
@@ -97,9 +97,9 @@ def sparsify(net: Network, densities, rng: np.random.Generator, keep_init: bool 
     """Give ``net`` a random Erdős–Rényi mask with the given per-layer densities; returns ``net``.
 
     Each layer with density < 1 keeps exactly ``connection_counts`` weights at uniformly random
-    positions. Its weights are redrawn with the usual rule (He-normal before ReLU-family units,
-    Glorot-uniform otherwise) but for the *effective* fan-in p · n_in (and fan-out p · n_out), so
-    a unit's summed input has the spread a dense layer's would have; biases stay dense and zero.
+    positions. Its weights are redrawn by the network's initialiser (``network.draw_weights``)
+    for the *effective* fan-in p · n_in (and fan-out p · n_out), so a unit's summed input has the
+    spread a dense layer's would have; biases stay dense and zero.
     ``keep_init``: keep the weights (and biases) ``net`` has, scaled by 1/√p instead, which is the
     same rule applied to whatever initialisation drew them (the estimator's scikit-learn one).
     """
@@ -111,8 +111,7 @@ def sparsify(net: Network, densities, rng: np.random.Generator, keep_init: bool 
     counts = connection_counts(net.sizes, densities)
     mask = np.ones_like(net.params)
     for w, m, act, k in zip(net.weights, net.layer_views(mask), net.activations, counts):
-        n_in, n_out = w.shape
-        if k == n_in * n_out:
+        if k == w.size:
             continue
         flat = m[:-1].reshape(-1)
         flat[...] = 0
@@ -120,11 +119,8 @@ def sparsify(net: Network, densities, rng: np.random.Generator, keep_init: bool 
         p = k / flat.size
         if keep_init:
             w /= np.sqrt(p)
-        elif act.init == "he":
-            w[...] = rng.normal(0.0, np.sqrt(2.0 / (p * n_in)), w.shape)
         else:
-            bound = np.sqrt(6.0 / (p * (n_in + n_out)))
-            w[...] = rng.uniform(-bound, bound, w.shape)
+            draw_weights(w, act, rng, density=p)
     net.mask = mask
     net.params *= mask
     return net
@@ -135,14 +131,6 @@ def sparse_layers(net: Network) -> list:
     if net.mask is None:
         return []
     return [i for i, m in enumerate(net.layer_views(net.mask)) if not m[:-1].all()]
-
-
-def _offsets(net: Network) -> list:
-    out, start = [], 0
-    for n_in, n_out in zip(net.sizes[:-1], net.sizes[1:]):
-        out.append(start)
-        start += (n_in + 1) * n_out
-    return out
 
 
 def evolve(net: Network, zeta: float, rng: np.random.Generator, optimizer=None) -> list:
@@ -161,7 +149,7 @@ def evolve(net: Network, zeta: float, rng: np.random.Generator, optimizer=None) 
         return []
     changed, resets = [], []
     mask_layers = net.layer_views(net.mask)
-    offsets = _offsets(net)
+    offsets = [start for start, _, _ in layer_offsets(net.sizes)]
     for i in sparse_layers(net):
         # The weight rows lead each (n_in + 1, n_out) block, so these flat views are contiguous.
         w = net.weights[i].reshape(-1)

@@ -21,8 +21,8 @@ import numpy as np
 
 from .activations import ACTIVATIONS, ALIASES, HIDDEN_ACTIVATIONS
 from .losses import LOSSES, check_pair, get_loss, label_loss_value, loss_value
-from .network import Backprop, Network
-from .optimizers import OPTIMIZERS, SGD, make_optimizer
+from .network import Backprop, Network, dropout_rates
+from .optimizers import OPTIMIZERS, make_optimizer
 from .sparse import CONNECTIVITY, evolve, layer_densities, sparsify
 
 
@@ -46,6 +46,9 @@ class TrainConfig:
     layer's density is SET's ε rule with ``set_epsilon`` unless ``density`` gives it directly;
     ``zeta`` is the fraction of weights rewired per epoch; ``sparse_output`` makes the output
     layer sparse too.
+
+    ``dropout``: inverted dropout while training, one rate in [0, 1) for every hidden layer or a
+    tuple with one per hidden layer; 0 (the default) is off and costs nothing.
     """
 
     hidden_layer_sizes: tuple = (128,)
@@ -78,6 +81,7 @@ class TrainConfig:
     density: float | None = None
     zeta: float = 0.3
     sparse_output: bool = False
+    dropout: float | tuple = 0.0
 
     def hidden_activations(self) -> tuple:
         """One activation name per hidden layer."""
@@ -125,6 +129,7 @@ class TrainConfig:
         need(0 <= self.zeta < 1, "zeta (the fraction rewired per epoch) must be in [0, 1)")
         need(self.connectivity == "dense" or len(sizes) > 0 or self.sparse_output,
              "sparse connectivity needs a hidden layer or a sparse output layer")
+        dropout_rates(self.dropout, len(sizes))   # raises ValueError with a sentence
         return self
 
     def replace(self, **changes) -> "TrainConfig":
@@ -135,6 +140,8 @@ class TrainConfig:
         d["hidden_layer_sizes"] = list(self.hidden_layer_sizes)
         if not isinstance(self.activation, str):
             d["activation"] = list(self.activation)
+        if not np.isscalar(self.dropout):
+            d["dropout"] = list(self.dropout)
         return d
 
     @classmethod
@@ -146,8 +153,9 @@ class TrainConfig:
         d = dict(d)
         if "hidden_layer_sizes" in d:
             d["hidden_layer_sizes"] = tuple(int(s) for s in d["hidden_layer_sizes"])
-        if isinstance(d.get("activation"), list):
-            d["activation"] = tuple(d["activation"])
+        for name in ("activation", "dropout"):
+            if isinstance(d.get(name), list):
+                d[name] = tuple(d[name])
         return cls(**d)
 
 
@@ -233,7 +241,7 @@ class Training:
                              f"and {len(self.classes)} classes")
         self.loss = get_loss(config.loss)
         net = self.model
-        self._ws = Backprop(net, min(int(config.batch_size), len(X)))
+        self._ws = Backprop(net, min(int(config.batch_size), len(X)), config.dropout, self.rng)
         self._x = self._ws.with_ones(X)
         self._y_idx = np.searchsorted(self.classes, y)
         self._y = self._one_hot(self._y_idx)
@@ -360,7 +368,7 @@ class Training:
         gradient, step, params, grads = ws.gradient, self.optimizer.step, self.model.params, ws.grads
         loss, alpha, weight_sq = self.loss, cfg.alpha, 0.0
         multiply = np.multiply
-        if type(self.optimizer) is SGD and not self._sum_weights:
+        if self.optimizer.folds_into_backprop and not self._sum_weights:
             # Plain SGD: the step folded into the backward pass (same update, fewer passes).
             sgd_step, lr = ws.sgd_step, self.optimizer.learning_rate
             for x, y, outputs, _ in self._batches(cfg.shuffle):

@@ -1,4 +1,6 @@
 """The engine's behaviour: numerics, determinism, streaming, divergence, early stopping, presets."""
+import copy
+import pickle
 import warnings
 
 import numpy as np
@@ -6,7 +8,10 @@ import pytest
 
 from mlp import ACTIVATIONS, CrossEntropy, MSE, Network, TrainConfig, TrainedModel, train
 from mlp import network
+from mlp.activations import HIDDEN_ACTIVATIONS
 from mlp.network import Backprop
+from mlp.optimizers import OPTIMIZERS
+from mlp.sparse import sparsify
 from mlp.training import Training
 from mlp.datasets import load_digits_split
 from mlp.losses import loss_value
@@ -193,6 +198,105 @@ def test_backprop_through_a_copied_transpose_gives_the_same_gradient(digits, mon
         net.params -= 0.01
         grads[cut] = ws.grads.copy()
     np.testing.assert_array_equal(*grads.values())
+
+
+# ---- what the activations and optimisers say about themselves ---------------------------------
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_keeps_ones_says_whether_f_of_1_is_1(name):
+    act = ACTIVATIONS[name]
+    if name != "softmax":   # softmax is never a hidden layer's activation
+        assert act.keeps_ones == bool(act.activation(np.array([[1.0]]))[0, 0] == 1.0)
+
+
+@pytest.mark.parametrize("name", HIDDEN_ACTIVATIONS)
+def test_derivative_from_the_output_is_the_derivative_from_z(name):
+    act = ACTIVATIONS[name]
+    z = np.linspace(-3, 3, 13).reshape(1, -1) + 0.01      # off the kink at 0
+    np.testing.assert_allclose(act.derivative(act.activation(z)), act.prime(z), rtol=1e-12)
+    delta = np.linspace(1, 2, 13).reshape(1, -1)
+    np.testing.assert_allclose(act.backprop_(act.activation(z), delta.copy()), delta * act.prime(z), rtol=1e-12)
+
+
+def test_only_plain_sgd_folds_into_backprop():
+    params = np.zeros(3)
+    assert [cls(params).folds_into_backprop for cls in OPTIMIZERS.values()] == [
+        name == "sgd" for name in OPTIMIZERS]
+
+
+# ---- copies keep weights and params one -------------------------------------------------------
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle", "copy"])
+def test_a_copied_network_keeps_its_views_into_params(how):
+    net = Network((4, 5, 3), ("relu", "softmax"), seed=0)
+    sparsify(net, [0.5, 1.0], np.random.default_rng(0))
+    twin = {"deepcopy": copy.deepcopy, "pickle": lambda n: pickle.loads(pickle.dumps(n)),
+            "copy": Network.copy}[how](net)
+    assert np.array_equal(twin.params, net.params) and np.array_equal(twin.mask, net.mask)
+    twin.params[:] = 7.0
+    assert np.all(twin.weights[1] == 7.0) and np.all(twin.biases[0] == 7.0) and np.all(twin.layers[0] == 7.0)
+    assert not np.any(net.params == 7.0)                     # and the original is untouched
+    assert twin.weight_mask.sum() == net.weight_mask.sum()
+    assert twin.rng.random() == net.rng.random()             # the generator's state travels too
+
+
+def test_a_frozen_network_predicts_and_refuses_writes():
+    net = Network((4, 5, 3), ("relu", "softmax"), seed=0)
+    x = np.random.default_rng(0).normal(size=(6, 4))
+    expected = net.output(x)
+    net.freeze()
+    np.testing.assert_array_equal(net.output(x), expected)
+    for array in (net.params, net.weights[0], net.biases[1], net.layers[1]):
+        with pytest.raises(ValueError, match="read-only"):
+            array[...] = 0
+    assert net.copy().params.flags.writeable                  # a copy is the visitor's own
+
+
+def test_the_apps_default_model_is_one_shared_read_only_object():
+    from ui.data import default_model
+
+    model = default_model()
+    assert default_model() is model
+    assert not model.network.params.flags.writeable and not model.network.weights[0].flags.writeable
+    assert not model.classes.flags.writeable
+
+
+# ---- dropout in a run --------------------------------------------------------------------------
+
+def test_dropout_trains_repeatably_and_predicts_without_dropout(digits):
+    X_train, X_test, y_train, y_test = digits
+    config = TrainConfig(hidden_layer_sizes=(64, 32), epochs=10, seed=3, dropout=(0.3, 0.1))
+    a, b = train(config, X_train, y_train).run(), train(config, X_train, y_train).run()
+    assert np.array_equal(a.model.params, b.model.params)
+    plain = train(config.replace(dropout=0.0), X_train, y_train).run()
+    assert not np.array_equal(a.model.params, plain.model.params)
+    model = TrainedModel.from_run(a)
+    assert np.array_equal(model.predict_proba(X_test), model.predict_proba(X_test))   # no mask at predict
+    assert model.score(X_test, y_test) > 0.9
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_dropout_reaches_the_fused_and_the_plain_step(digits, optimizer):
+    X_train, _, y_train, _ = digits
+    config = TrainConfig(hidden_layer_sizes=(32,), epochs=1, seed=1, optimizer=optimizer, learning_rate=0.01)
+    assert not np.array_equal(train(config, X_train, y_train).run().model.params,
+                              train(config.replace(dropout=0.5), X_train, y_train).run().model.params)
+
+
+@pytest.mark.parametrize("dropout,why", [(1.0, r"\[0, 1\)"), (-0.2, r"\[0, 1\)"), ((0.1, 0.2), r"one rate per hidden layer \(1\), got 2")])
+def test_bad_dropout_settings_are_refused_with_a_sentence(dropout, why):
+    with pytest.raises(ValueError, match=why):
+        TrainConfig(hidden_layer_sizes=(8,), dropout=dropout).validate()
+
+
+def test_dropout_survives_the_config_and_the_model_file(tmp_path):
+    from mlp import load_model, save_model
+
+    config = TrainConfig(hidden_layer_sizes=(8, 8), epochs=1, dropout=(0.2, 0.4))
+    assert TrainConfig.from_dict(config.to_dict()) == config
+    X, y = np.random.default_rng(0).normal(size=(40, 64)), np.arange(40) % 4
+    save_model(TrainedModel.from_run(train(config, X, y).run()), tmp_path / "m.npz")
+    assert load_model(tmp_path / "m.npz").config == config
 
 
 # ---- how good --------------------------------------------------------------------------------
