@@ -32,8 +32,11 @@ def digits() -> Digits:
     return split_digits()
 
 
-@st.cache_data(show_spinner="Loading the default model…")
+@st.cache_resource(show_spinner="Loading the default model…")
 def default_model():
     """The model that classifies drawings before the visitor trains one: `mlp.default_model()`.
-    Cached as pure data, so every session gets its own copy and cannot change anyone else's."""
-    return mlp.default_model()
+    One copy shared by every session, its arrays read-only so no session can change it."""
+    model = mlp.default_model()
+    model.network.freeze()
+    model.classes.flags.writeable = False
+    return model

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlp.network import parameter_count  # noqa: F401  (the engine's count, one for the whole project)
+
 
 def confusion_matrix(y_true, y_pred, n_classes: int = 10) -> np.ndarray:
     """(n_classes, n_classes) counts; row = true class, column = predicted class."""
@@ -21,8 +23,3 @@ def per_class_report(cm) -> dict:
     denom = precision + recall
     f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(tp), where=denom > 0)
     return {"precision": precision, "recall": recall, "f1": f1, "support": actual.astype(int)}
-
-
-def parameter_count(sizes) -> int:
-    """Weights plus biases of a dense network with these layer widths."""
-    return int(sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:])))

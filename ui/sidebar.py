@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import streamlit as st
 
 from mlp import HIDDEN_ACTIVATIONS, TrainConfig
@@ -24,6 +25,7 @@ MAX_AUGMENT = 8
 LEARNING_RATES = tuple(float(f"{m}e{e}") for e in range(-5, 1) for m in (1, 1.5, 2, 3, 5, 7)) + (10.0,)
 BATCH_SIZES = (4, 8, 15, 16, 32, 64, 128, 256)
 ALPHAS = (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
+DROPOUTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 VALIDATION_FRACTIONS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
 OUTPUT_ACTIVATIONS = ("softmax", "sigmoid")
 
@@ -66,6 +68,8 @@ def config_to_values(config: TrainConfig) -> dict:
         "epochs": min(int(config.epochs), MAX_EPOCHS),
         "batch_size": nearest(BATCH_SIZES, config.batch_size),
         "alpha": nearest(ALPHAS, config.alpha),
+        # One rate for every hidden layer here; a per-layer tuple shows as its largest rate.
+        "dropout": nearest(DROPOUTS, float(np.max(config.dropout, initial=0.0))),
         "validation_fraction": nearest(VALIDATION_FRACTIONS, config.validation_fraction),
         "early_stopping": bool(config.early_stopping),
         "seed": int(config.seed),
@@ -94,6 +98,7 @@ def values_to_config(values: dict) -> TrainConfig:
         hidden_layer_sizes=sizes, activation=activation, output_activation=values["output_activation"],
         loss=values["loss"], optimizer=values["optimizer"], learning_rate=float(values["learning_rate"]),
         momentum=float(values["momentum"]), nesterov=bool(values["nesterov"]), alpha=float(values["alpha"]),
+        dropout=float(values["dropout"]),
         epochs=int(values["epochs"]), batch_size=int(values["batch_size"]), validation_fraction=validation,
         early_stopping=bool(values["early_stopping"]) and validation > 0, seed=int(values["seed"]),
         augment=int(values["augment"]), shifts=bool(values["shifts"]), **sparsity.config_fields(values),
@@ -163,6 +168,10 @@ def show() -> TrainConfig:
     keyed.slider(sb, "Epochs", 1, MAX_EPOCHS, "epochs")
     keyed.select_slider(sb, "Batch size", BATCH_SIZES, "batch_size")
     keyed.select_slider(sb, "L2 penalty (alpha)", ALPHAS, "alpha", format_func=lambda v: f"{v:g}")
+    keyed.select_slider(sb, "Dropout", DROPOUTS, "dropout", format_func=lambda v: f"{v:.0%}",
+                        help="While training, each hidden unit is switched off with this probability, "
+                             "drawn anew for every batch (the units kept are scaled up by 1 / (1 − p)), so "
+                             "the network cannot lean on any one unit. Predictions use every unit. 0% = off.")
     keyed.select_slider(sb, "Validation split", VALIDATION_FRACTIONS, "validation_fraction",
                         format_func=lambda v: f"{v:.0%}")
     no_validation = st.session_state["validation_fraction"] == 0
