@@ -264,3 +264,12 @@ def test_a_queued_run_shows_one_line_until_it_gets_a_slot(at):
     assert lab.job.join(120)
     at.run()
     assert not at.exception and chart(at, "loss_chart")
+
+
+def test_the_dropout_control_reaches_the_run(at):
+    slider = at.select_slider(key="dropout")
+    assert slider.value == 0.0 and "switched off" in slider.help
+    slider.set_value(0.3).run()
+    at.slider(key="epochs").set_value(2).run()
+    lab = train(at)
+    assert lab.job.config.dropout == 0.3 and len(lab.job.records) == 2
