@@ -186,17 +186,17 @@ def test_backprop_through_a_copied_transpose_gives_the_same_gradient(digits, mon
     # Big layers backpropagate through a contiguous copy of Wᵀ made each batch; it must be fresh.
     X_train, _, y_train, _ = digits
     net = Network([64, 96, 48, 10], ["relu", "tanh", "softmax"], seed=0)   # 96 x 48 >= the cut-off
-    xa, y = Backprop(net, 50).with_ones(X_train[:50] / 16), np.eye(10)[y_train[:50]]
+    x_ones, y = Backprop(net, 50).with_ones(X_train[:50] / 16), np.eye(10)[y_train[:50]]
     grads = {}
     for cut in (network._COPY_TRANSPOSED, 10**9):
         monkeypatch.setattr(network, "_COPY_TRANSPOSED", cut)
-        ws = Backprop(net, 50)
-        assert bool(ws._plan(50, 1e-4).transposes) == (cut < 10**9)
-        ws.gradient(xa, y, CrossEntropy, alpha=1e-4)
+        fast = Backprop(net, 50)
+        assert bool(fast._plan(50, 1e-4).transposes) == (cut < 10**9)
+        fast.gradient(x_ones, y, CrossEntropy, alpha=1e-4)
         net.params += 0.01                       # the copies must follow the weights
-        ws.gradient(xa, y, CrossEntropy, alpha=1e-4)
+        fast.gradient(x_ones, y, CrossEntropy, alpha=1e-4)
         net.params -= 0.01
-        grads[cut] = ws.grads.copy()
+        grads[cut] = fast.grads.copy()
     np.testing.assert_array_equal(*grads.values())
 
 

@@ -24,9 +24,9 @@ def total_loss(net, x, y, loss, alpha):
 
 def relative_error(net, x, y, loss, alpha=0.0, h=1e-6):
     """max |backprop - numeric| / max(|backprop|, |numeric|) over all parameters."""
-    ws = Backprop(net, len(x))
-    ws.gradient(ws.with_ones(x), y, loss, alpha=alpha)
-    analytic = ws.grads.copy()
+    fast = Backprop(net, len(x))
+    fast.gradient(fast.with_ones(x), y, loss, alpha=alpha)
+    analytic = fast.grads.copy()
     numeric = np.empty_like(analytic)
     for i in range(net.params.size):
         keep = net.params[i]
@@ -69,11 +69,11 @@ def test_published_delta_is_not_the_gradient():
     """The post's MSE delta, σ'(a) instead of σ'(z), fails the same check that MSE passes."""
     net, x, y = problem((5, 6, 4), ("relu", "sigmoid"), seed=3, output="sigmoid")
     assert relative_error(net, x, y, MSE) < 1e-6
-    ws = Backprop(net, len(x))
-    ws.gradient(ws.with_ones(x), y, MSEAsPublished)
-    published = ws.grads.copy()
-    ws.gradient(ws.with_ones(x), y, MSE)
-    assert np.linalg.norm(published - ws.grads) / np.linalg.norm(ws.grads) > 0.1
+    fast = Backprop(net, len(x))
+    fast.gradient(fast.with_ones(x), y, MSEAsPublished)
+    published = fast.grads.copy()
+    fast.gradient(fast.with_ones(x), y, MSE)
+    assert np.linalg.norm(published - fast.grads) / np.linalg.norm(fast.grads) > 0.1
 
 
 def test_large_batch_softmax_path():
@@ -117,13 +117,13 @@ def test_sgd_step_is_gradient_then_sgd(sparse, dropout):
     x = rng.normal(0, 1, (9, 6))
     y = np.eye(3)[rng.integers(0, 3, 9)]
     twin = net.copy()
-    ws = Backprop(net, 9, dropout, rng=np.random.default_rng(3))
-    ws2 = Backprop(twin, 9, dropout, rng=np.random.default_rng(3))
-    ws.gradient(ws.with_ones(x), y, CrossEntropy, alpha=0.3)
-    SGD(net.params, learning_rate=0.05).step(net.params, ws.grads)
-    ws2.sgd_step(ws2.with_ones(x), y, CrossEntropy, 0.3, 0.05)
+    fast = Backprop(net, 9, dropout, rng=np.random.default_rng(3))
+    fast2 = Backprop(twin, 9, dropout, rng=np.random.default_rng(3))
+    fast.gradient(fast.with_ones(x), y, CrossEntropy, alpha=0.3)
+    SGD(net.params, learning_rate=0.05).step(net.params, fast.grads)
+    fast2.sgd_step(fast2.with_ones(x), y, CrossEntropy, 0.3, 0.05)
     np.testing.assert_allclose(twin.params, net.params, rtol=0, atol=1e-13)
-    assert ws2.weight_sq == pytest.approx(ws.weight_sq, rel=1e-12)
+    assert fast2.weight_sq == pytest.approx(fast.weight_sq, rel=1e-12)
     if sparse:
         assert np.all(twin.params[twin.mask == 0] == 0)
 

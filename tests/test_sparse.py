@@ -94,9 +94,9 @@ def test_masked_gradient_matches_finite_differences_and_is_zero_off_mask(alpha):
         w = net.params * net.weight_mask
         return loss_value(CrossEntropy, y, net.forward(x)[-1], net.activations[-1]) + 0.5 * alpha * (w @ w) / len(x)
 
-    ws = Backprop(net, len(x))
-    ws.gradient(ws.with_ones(x), y, CrossEntropy, alpha=alpha)
-    grads = ws.grads.copy()
+    fast = Backprop(net, len(x))
+    fast.gradient(fast.with_ones(x), y, CrossEntropy, alpha=alpha)
+    grads = fast.grads.copy()
     present = np.flatnonzero(net.mask)
     assert 0 < present.size < net.params.size
     numeric = np.empty(present.size)
