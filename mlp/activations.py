@@ -215,6 +215,10 @@ class Softmax(Activation):
     name = "softmax"
 
     @staticmethod
+    def derivative(a):
+        raise ValueError("softmax's derivative is a Jacobian, not element-wise: use it as an output activation")
+
+    @staticmethod
     def activation(z):
         z = np.asarray(z)
         return Softmax.forward_(np.array(z, dtype=np.result_type(z, np.float32), copy=True))
