@@ -1,6 +1,7 @@
 """Activation functions: each keeps its forward and its derivative side by side.
 
-Every activation is a class of static methods (the original post passes the classes themselves):
+Every activation is a subclass of ``Activation`` with static methods (the original post passes
+the classes themselves; a new activation subclasses ``Activation`` and adds an entry to the table):
 
 - ``activation(z)``: the function, returns a new array; never overflows.
 - ``prime(z)``: its derivative with respect to ``z``, element-wise (the post's name).
