@@ -171,7 +171,10 @@ def show() -> TrainConfig:
     keyed.select_slider(sb, "Dropout", DROPOUTS, "dropout", format_func=lambda v: f"{v:.0%}",
                         help="While training, each hidden unit is switched off with this probability, "
                              "drawn anew for every batch (the units kept are scaled up by 1 / (1 − p)), so "
-                             "the network cannot lean on any one unit. Predictions use every unit. 0% = off.")
+                             "the network cannot lean on any one unit; predictions use every unit. Typical: "
+                             "0–20%. On these digits it narrows the gap between the train and validation "
+                             "curves more than it lifts validation accuracy; too high (50%) on a small "
+                             "layer: both drop. 0% = off.")
     keyed.select_slider(sb, "Validation split", VALIDATION_FRACTIONS, "validation_fraction",
                         format_func=lambda v: f"{v:.0%}")
     no_validation = st.session_state["validation_fraction"] == 0
