@@ -9,13 +9,16 @@ The file is a NumPy zip archive holding plain arrays only:
   (half the file; the model still computes in its dtype);
 - ``mask`` (sparse nets only): the 0/1 connectivity laid out like the parameters.
 
-``load_model`` opens it with ``allow_pickle=False`` and checks every key, name, shape, dtype and
-value before building anything; any problem raises ``ModelFileError`` with a plain sentence.
+``load_model`` reads the zip directory and every ``.npy`` header first and checks names, shapes,
+dtypes and sizes against caps before reading an array (object arrays, i.e. pickles, are never
+read), then checks every key, name and value before building anything; any problem raises
+``ModelFileError`` with a plain sentence.
 """
 from __future__ import annotations
 
 import io
 import json
+import math
 import zipfile
 from pathlib import Path
 
@@ -28,7 +31,14 @@ from .training import EpochRecord, TrainConfig
 
 FORMAT = "mlp-lab-model"
 VERSION = 1
-MAX_PARAMS = 20_000_000   # far above anything the app trains; refuses absurd files before allocating
+# Caps checked before anything is allocated. The sidebar's largest network (4 x 512 units) has
+# ~0.83 M parameters and the default model 0.35 M; 2 M leaves a margin and bounds a file at 16 MB.
+MAX_PARAMS = 2_000_000
+MAX_LAYERS = 32
+MAX_WIDTH = 16_384          # units per layer: bounds a forward pass over the held-out digits
+MAX_META_BYTES = 4_000_000  # the JSON description (stored as UTF-32): a 200-epoch history is ~0.1 MB
+MAX_MEMBERS = 2 * MAX_LAYERS + 2
+READ_CHUNK = 1 << 20
 
 
 class ModelFileError(ValueError):
@@ -84,26 +94,128 @@ def _record_dict(r) -> dict:
     return {k: getattr(r, k) for k in r.__dataclass_fields__}
 
 
-def load_model(file, n_features: int | None = None) -> TrainedModel:
+def load_model(file, n_features: int | None = None, probe=None, max_params: int = MAX_PARAMS) -> TrainedModel:
     """Read a model written by ``save_model`` from a path, a binary file object or bytes.
 
     ``n_features``: the number of inputs the caller needs (64 for digits); None accepts any.
-    Raises ModelFileError for anything that is not a complete, valid model file.
+    ``probe``: optional raw inputs (n, n_features); a model whose outputs on them are not finite
+    (weights near float's limits) is refused. ``max_params``: the largest model accepted.
+    Raises ModelFileError for anything that is not a complete, valid model file. The zip directory
+    and every array's header are checked before any array is read, so a hostile file (a zip bomb,
+    a header declaring 10^12 elements) costs no more memory than the model it claims to be.
     """
     if isinstance(file, (bytes, bytearray, memoryview)):
         file = io.BytesIO(bytes(file))
     try:
-        with np.load(file, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except FileNotFoundError:
+        with zipfile.ZipFile(file) as archive:
+            arrays = _read_arrays(archive, max_params)
+    except (FileNotFoundError, ModelFileError):
         raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError, RuntimeError) as e:
-        why = "it holds pickled Python objects, which are never loaded" if "pickle" in str(e) else "it cannot be read"
-        raise ModelFileError(f"This is not an MLP Lab model file (.npz), or it is damaged: {why}.") from None
-    return _build(arrays, n_features)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError,
+            RuntimeError, KeyError):
+        # Anything zipfile or the .npy reader trips on: not a zip, a bad CRC, an unknown compression.
+        raise ModelFileError("This is not a model file saved by MLP Lab (.npz), or it is damaged.") from None
+    model = _build(arrays, n_features, max_params)
+    if probe is not None:
+        _check_outputs(model, probe)
+    return model
 
 
-def _build(arrays: dict, n_features) -> TrainedModel:
+def _read_arrays(archive: zipfile.ZipFile, max_params: int) -> dict:
+    """Every member's array, after its name, size and .npy header have been checked against caps."""
+    def need(ok, message):
+        if not ok:
+            raise ModelFileError(message)
+
+    members = archive.infolist()
+    need(0 < len(members) <= MAX_MEMBERS, "This is not a model file saved by MLP Lab: its archive does not hold "
+                                          "a model's arrays.")
+    need(all(m.filename.endswith(".npy") for m in members),
+         "The file holds something other than NumPy arrays: not a model file saved by MLP Lab.")
+    # The declared inflated size bounds what zipfile will ever inflate (it stops there), so these
+    # caps hold even for a member whose compressed data would inflate to gigabytes.
+    weight_bytes = max_params * 8
+    need(sum(m.file_size for m in members) <= 2 * weight_bytes + MAX_META_BYTES + MAX_MEMBERS * 4096,
+         "The file would inflate to more than any MLP Lab model can be: refused.")
+    headers = {}
+    for m in members:
+        with archive.open(m) as fh:
+            headers[m.filename[:-4]] = (m, *_header(fh, m))
+    meta = headers.get("meta")
+    need(meta is not None, "The file has no model description ('meta'): not an MLP Lab model file.")
+    n_values = sum(math.prod(shape) for name, (_, shape, _, _) in headers.items() if name != "meta")
+    need(n_values <= 2 * max_params, f"The file holds {n_values:,} numbers; an MLP Lab model has at most "
+                                     f"{max_params:,} parameters (and as many mask entries).")
+    need(meta[3].kind == "U" and meta[1] == () and meta[3].itemsize <= MAX_META_BYTES,
+         "The model description is not text of a sensible size.")
+    arrays = {}
+    for name, (m, shape, fortran, dtype) in headers.items():
+        with archive.open(m) as fh:
+            _header(fh, m)
+            arrays[name] = _read_data(fh, shape, fortran, dtype)
+    return arrays
+
+
+def _header(fh, member) -> tuple:
+    """(shape, fortran_order, dtype) from a member's .npy header, refusing objects and odd sizes."""
+    version = np.lib.format.read_magic(fh)
+    read = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+    if read is None:
+        raise ModelFileError(f"The array {member.filename} has an unknown .npy version {version}.")
+    shape, fortran, dtype = read(fh)
+    if dtype.hasobject:
+        raise ModelFileError("The file holds pickled Python objects, which are never loaded.")
+    if dtype.kind not in "fU" or len(shape) > 2:
+        raise ModelFileError(f"The member {member.filename} is not an array of numbers or text.")
+    declared = math.prod(shape) * dtype.itemsize
+    if declared != member.file_size - fh.tell():
+        raise ModelFileError(f"The size of {member.filename} does not match its header: the file is damaged.")
+    return shape, fortran, dtype
+
+
+def _read_data(fh, shape, fortran, dtype) -> np.ndarray:
+    """The array's bytes read in bounded chunks straight into its buffer."""
+    out = np.empty(shape, dtype, order="F" if fortran else "C")
+    view = memoryview(out.reshape(-1, order="A").view(np.uint8)) if out.size else memoryview(b"")
+    done = 0
+    while done < len(view):
+        chunk = fh.read(min(READ_CHUNK, len(view) - done))
+        if not chunk:
+            raise ModelFileError("The file ends early: it is damaged.")
+        view[done:done + len(chunk)] = chunk
+        done += len(chunk)
+    return out
+
+
+def _check_outputs(model: TrainedModel, probe) -> None:
+    """Refuse weights whose outputs on ``probe`` overflow (finite, yet near float's limits)."""
+    probe = np.asarray(probe, dtype=float)
+    with np.errstate(all="ignore"):
+        finite = all(np.all(np.isfinite(model.network.output(probe[k:k + 64]))) for k in range(0, len(probe), 64))
+    if not finite:
+        raise ModelFileError("The model's weights overflow: its outputs on the held-out digits are not finite numbers.")
+
+
+def _parse_meta(text: str) -> dict:
+    """JSON without Infinity/NaN or absurd nesting: a ModelFileError, never an OverflowError."""
+    def refuse(name):
+        raise ModelFileError(f"The model description holds {name}, which no MLP Lab model file has.")
+
+    def finite_float(s):
+        v = float(s)
+        if not math.isfinite(v):
+            refuse(s)
+        return v
+
+    try:
+        return json.loads(text, parse_constant=refuse, parse_float=finite_float)
+    except (ValueError, RecursionError) as e:
+        if isinstance(e, ModelFileError):
+            raise
+        raise ModelFileError("The model description is not valid JSON (or is nested absurdly deep).") from None
+
+
+def _build(arrays: dict, n_features, max_params: int) -> TrainedModel:
     def need(ok, message):
         if not ok:
             raise ModelFileError(message)
@@ -111,19 +223,19 @@ def _build(arrays: dict, n_features) -> TrainedModel:
     need("meta" in arrays, "The file has no model description ('meta'): not an MLP Lab model file.")
     meta_arr = arrays["meta"]
     need(meta_arr.dtype.kind == "U" and meta_arr.shape == (), "The model description is not text.")
-    try:
-        meta = json.loads(str(meta_arr))
-    except ValueError:
-        raise ModelFileError("The model description is not valid JSON.") from None
+    meta = _parse_meta(str(meta_arr))
     need(isinstance(meta, dict) and meta.get("format") == FORMAT, "The file is not an MLP Lab model file.")
     need(meta.get("version") == VERSION, f"Unsupported model file version {meta.get('version')!r} (this program reads {VERSION}).")
     sizes, acts = meta.get("sizes"), meta.get("activations")
-    need(isinstance(sizes, list) and len(sizes) >= 2 and all(isinstance(s, int) and s >= 1 for s in sizes),
-         "The layer sizes in the file are not a list of positive whole numbers.")
+    need(isinstance(sizes, list) and 2 <= len(sizes) <= MAX_LAYERS + 1
+         and all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= MAX_WIDTH for s in sizes),
+         f"The layer sizes in the file are not a list of at most {MAX_LAYERS + 1} whole numbers "
+         f"from 1 to {MAX_WIDTH:,}.")
     need(isinstance(acts, list) and len(acts) == len(sizes) - 1 and all(a in ACTIVATIONS for a in acts),
          f"The activations in the file must be one per layer, each one of {sorted(ACTIVATIONS)}.")
     n_params = parameter_count(sizes)
-    need(n_params <= MAX_PARAMS, f"The model is too large ({n_params:,} parameters).")
+    need(n_params <= max_params, f"The model is too large: {n_params:,} parameters, where MLP Lab's largest "
+                                 f"networks have under {max_params:,}.")
     classes = meta.get("classes")
     need(isinstance(classes, list) and len(classes) == sizes[-1] and len(set(map(str, classes))) == len(classes)
          and all(isinstance(c, (int, float, str)) and not isinstance(c, bool) for c in classes),
@@ -146,12 +258,12 @@ def _build(arrays: dict, n_features) -> TrainedModel:
     if meta.get("config") is not None:
         try:
             config = TrainConfig.from_dict(meta["config"]).validate()
-        except (TypeError, ValueError) as e:
+        except (TypeError, ValueError, AttributeError, OverflowError) as e:
             raise ModelFileError(f"The training settings in the file are invalid: {e}.") from None
     history = []
     try:
         history = [EpochRecord(**r) for r in meta.get("history") or []]
-    except TypeError:
+    except (TypeError, AttributeError):
         raise ModelFileError("The training history in the file is malformed.") from None
 
     net = Network(sizes, acts, seed=0, dtype=dtype, input_scale=float(scale))

@@ -149,7 +149,7 @@ def _files(state: LabState, digits) -> None:
 def load_into(state: LabState, data: bytes, name: str, digits) -> str | None:
     """Load a model file into the session; return an error sentence (and change nothing) or None."""
     try:
-        model = mlp.load_model(data, n_features=64)
+        model = mlp.load_model(data, n_features=64, probe=digits.X_test)
     except mlp.ModelFileError as e:
         return f"Could not load {name}: {e}"
     if not np.array_equal(np.asarray(model.classes), np.arange(10)):

@@ -236,8 +236,9 @@ def describe(config: TrainConfig) -> str:
             f"{config.learning_rate:g} · batch {config.batch_size} · {config.epochs} ep{aug}{sparse}")
 
 
-def evaluate(model, X, y) -> Evaluation:
-    proba = model.predict_proba(X)
+def evaluate(model, X, y, chunk: int = 128) -> Evaluation:
+    # In chunks: a wide loaded model's activations over every held-out digit at once cost ~60 MB.
+    proba = np.concatenate([model.predict_proba(X[k:k + chunk]) for k in range(0, len(X), chunk)])
     predicted = np.asarray(model.classes)[np.argmax(proba, axis=1)]
     return Evaluation(proba, predicted, float(np.mean(predicted == y)))
 
