@@ -3,9 +3,11 @@ the ten probabilities. It all lives in one fragment, so a stroke reruns only thi
 from __future__ import annotations
 
 import hashlib
+import io
 
 import numpy as np
 import streamlit as st
+from PIL import Image, ImageOps
 
 from mlp.preprocess import BlankImageError, ImageError, digit_variants, variants_proba
 from ui import charts
@@ -14,6 +16,7 @@ from ui.session import LabState
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 CANVAS_SIDE = 280
+THUMB_SIDE = 224   # px: the upload is shown 112 px wide, sharp on a HiDPI screen
 
 
 def show(state: LabState) -> None:
@@ -31,6 +34,25 @@ def read_input(source, data) -> tuple:
         return None, "Draw a digit" if source == "canvas" else "This image looks empty: no digit found in it."
     except ImageError as e:
         return None, str(e)
+
+
+def thumbnail(data: bytes) -> Image.Image | None:
+    """A small RGB(A) copy of an uploaded image for display, whatever its mode (16-bit gray,
+    float, CMYK, palette...), or None if it cannot be shown. Browsers and st.image take only
+    8-bit images, so wide modes are stretched to 0..255."""
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.draft("RGB", (THUMB_SIDE, THUMB_SIDE))   # JPEG: decode at a fraction of the size
+            im = ImageOps.exif_transpose(im)
+            if im.mode in ("I", "F") or im.mode.startswith("I;16"):
+                a = np.asarray(im, dtype=np.float64)
+                span = float(np.ptp(a)) or 1.0
+                im = Image.fromarray(((a - a.min()) * (255.0 / span)).astype(np.uint8), "L")
+            im = im.convert("RGBA" if "A" in im.getbands() or "transparency" in im.info else "RGB")
+            im.thumbnail((THUMB_SIDE, THUMB_SIDE))
+            return im
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
+        return None
 
 
 def _panel(state: LabState) -> None:
@@ -54,12 +76,13 @@ def _panel(state: LabState) -> None:
             ss["draw_source"] = "canvas"       # the drawing changed since the last run: it answers
     if upload is None:
         ss.pop("upload_id", None)
-        ss["upload_digit"], ss["upload_error"] = None, None
+        ss["upload_digit"], ss["upload_error"], ss["upload_thumb"] = None, None, None
         if ss.get("draw_source") == "upload":
             ss["draw_source"] = "canvas"
     elif upload.file_id != ss.get("upload_id"):
         ss["upload_id"] = upload.file_id
         ss["upload_digit"], ss["upload_error"] = read_input("upload", upload.getvalue())
+        ss["upload_thumb"] = thumbnail(upload.getvalue()) if ss["upload_digit"] is not None else None
         # A good upload answers; a bad one leaves the drawing (and its answer) as they were.
         ss["draw_source"] = "upload" if ss["upload_digit"] is not None else "canvas"
 
@@ -93,8 +116,9 @@ def _prediction(state: LabState, source, variants, message, upload) -> None:
     a, b = st.columns([1, 1.6])
     with a:
         st.image(charts.digit_image(digit, 14), caption="What the network sees (8×8)", width=112)
-        if source == "upload" and upload is not None:
-            st.image(upload.getvalue(), caption="Your upload", width=112)
+        thumb = st.session_state.get("upload_thumb")
+        if source == "upload" and upload is not None and thumb is not None:
+            st.image(thumb, caption="Your upload", width=112)
     with b:
         st.markdown(f"### It's a **{classes[best]}**")
         st.markdown(f"{proba[best]:.0%} sure · from the {'upload' if source == 'upload' else 'drawing'}")
