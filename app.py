@@ -8,12 +8,14 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # one BLAS thread per train
 
 import streamlit as st  # noqa: E402
 
-from ui import data, draw, history, results, sidebar, training_view  # noqa: E402
+from ui import data, draw, history, lifecycle, results, sidebar, training_view  # noqa: E402
+from ui.errors import guard  # noqa: E402
 from ui.session import LabState, collect  # noqa: E402
 
 st.set_page_config(page_title="MLP Lab", page_icon="🧠", layout="wide")
 
 lab: LabState = st.session_state.setdefault("lab", LabState())
+lifecycle.watch(lab)   # a visitor who leaves: their run stops and what they held is freed
 digits = data.digits()
 config = sidebar.show()
 collect(lab, digits.X_test, digits.y_test)
@@ -23,10 +25,10 @@ st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }</s
 st.title("MLP Lab")
 st.caption("A multi-layer perceptron written from scratch in NumPy, learning scikit-learn's 8×8 handwritten digits.")
 train_tab, inspect_tab, draw_tab = st.tabs(["Train", "Inspect", "Draw"])
-with train_tab:
+with train_tab, guard("the Train tab"):
     training_view.show(lab, config, digits)
     history.show(lab)
-with inspect_tab:
+with inspect_tab, guard("the Inspect tab"):
     results.show(lab, digits)
-with draw_tab:
+with draw_tab, guard("the Draw tab"):
     draw.show(lab)

@@ -17,14 +17,16 @@ STRETCH = 0.25      # max |log| of the width/height scale ratio
 ELASTIC = 3.0       # sd of the elastic displacement, px at the 32 px digit height
 ELASTIC_GRID = 4    # the displacement field is interpolated from a grid this many knots wide
 INK_SPREAD = 0.25   # stroke ink target varies by +-25% around INK_PIXELS
+CHUNK = 128         # digits rendered at a time: bounds how long a cancel waits
 
 
-def augment(X: np.ndarray, y: np.ndarray, copies: int, rng: np.random.Generator) -> tuple:
+def augment(X: np.ndarray, y: np.ndarray, copies: int, rng: np.random.Generator, progress=None) -> tuple:
     """Return `copies` randomly re-rendered versions of each digit.
 
     X is (n, 64) or (n, 8, 8) with values 0..16, y is (n,). Returns (X_aug, y_aug) with
     X_aug (n * copies, 64) float64 in 0..16 and y_aug (n * copies,), copies stacked in
-    blocks of n rows. Deterministic given the state of `rng`.
+    blocks of n rows. Deterministic given the state of `rng`. `progress`, if given, is called
+    with the fraction done (0..1) after every CHUNK digits; it may raise to cancel the work.
     """
     X = np.asarray(X, dtype=np.float64).reshape(-1, 64)
     y = np.asarray(y)
@@ -32,25 +34,34 @@ def augment(X: np.ndarray, y: np.ndarray, copies: int, rng: np.random.Generator)
         raise ValueError(f"copies must be >= 0, got {copies}")
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
-    batches = [render(X, rng) for _ in range(copies)]
+    batches = [render(X, rng, None if progress is None else lambda f, c=c: progress((c + f) / copies))
+               for c in range(copies)]
     if not batches:
         return np.zeros((0, 64)), y[:0]
     return np.concatenate(batches), np.tile(y, copies)
 
 
-def render(X: np.ndarray, rng: np.random.Generator = None) -> np.ndarray:
+def render(X: np.ndarray, rng: np.random.Generator = None, progress=None) -> np.ndarray:
     """Re-render digits X (n, 64) 0..16 through the image pipeline; (n, 64) 0..16.
 
     With `rng` each digit gets a random warp and stroke width; without, it is only
     upsampled and normalised again (useful to see what the pipeline does to clean digits).
+    `progress(fraction)` is called after every CHUNK digits (see `augment`).
     """
     X = np.asarray(X, dtype=np.float64).reshape(-1, 64)
     ink = upsample(X)
     if rng is None:
         return normalise_ink(ink).reshape(-1, 64)
-    warped = _warp(ink, rng)
+    # All random draws first, in one go each, so the chunks below give the very same digits.
+    warp = _warp_draws(len(X), ink.shape[1], rng)
     target = INK_PIXELS * np.exp(rng.uniform(-INK_SPREAD, INK_SPREAD, len(X)))
-    return normalise_ink(warped, target).reshape(-1, 64)
+    out = np.empty((len(X), 64))
+    for k in range(0, len(X), CHUNK):   # ~0.3 s each: a cancel through `progress` acts quickly
+        part = slice(k, k + CHUNK)
+        out[part] = normalise_ink(_warp(ink[part], *(d[part] for d in warp)), target[part]).reshape(-1, 64)
+        if progress is not None:
+            progress(min(k + CHUNK, len(X)) / len(X))
+    return out
 
 
 def upsample(X: np.ndarray) -> np.ndarray:
@@ -77,27 +88,34 @@ def _interpolation_matrix(pos: np.ndarray, size: int) -> np.ndarray:
     return weights[:, 1:-1]
 
 
-def _warp(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Apply a random affine map plus a smooth elastic field to ink maps (n, S, S)."""
+def _warp_draws(n: int, side: int, rng: np.random.Generator) -> tuple:
+    """Random warp parameters for n digits: angle, shear, stretch (n,) and the elastic grid
+    (n, 2, G, G), drawn from `rng` in a fixed order."""
+    angle = np.deg2rad(rng.uniform(-ROTATE_DEG, ROTATE_DEG, n)).astype(np.float32)
+    shear = rng.uniform(-SHEAR, SHEAR, n).astype(np.float32)
+    stretch = np.exp(rng.uniform(-STRETCH, STRETCH, n)).astype(np.float32)
+    coarse = rng.normal(0.0, ELASTIC * side / 32, (2, n, ELASTIC_GRID, ELASTIC_GRID)).swapaxes(0, 1)
+    return angle, shear, stretch, coarse
+
+
+def _warp(ink: np.ndarray, angle, shear, stretch, coarse) -> np.ndarray:
+    """Apply an affine map plus a smooth elastic field (from `_warp_draws`) to ink maps (n, S, S)."""
     n, side, _ = ink.shape
     c = (side - 1) / 2
     yy, xx = (np.mgrid[0:side, 0:side] - c).astype(np.float32)
-    angle = np.deg2rad(rng.uniform(-ROTATE_DEG, ROTATE_DEG, n)).astype(np.float32)
-    shear = rng.uniform(-SHEAR, SHEAR, n).astype(np.float32)[:, None, None]
-    stretch = np.exp(rng.uniform(-STRETCH, STRETCH, n)).astype(np.float32)[:, None, None]
+    shear, stretch = shear[:, None, None], stretch[:, None, None]
     cos, sin = np.cos(angle)[:, None, None], np.sin(angle)[:, None, None]
     # Inverse map: output pixel -> source pixel (rotate, then shear, then stretch x).
     xr = cos * xx + sin * yy
     yr = cos * yy - sin * xx
-    dx, dy = _elastic(n, side, rng)
+    dx, dy = _elastic(coarse, side)
     return _sample(ink, yr + c + dy, (xr - shear * yr) / stretch + c + dx)
 
 
-def _elastic(n: int, side: int, rng: np.random.Generator) -> tuple:
-    """Smooth random displacement fields (n, side, side) x2, in px, from a coarse grid."""
-    coarse = rng.normal(0.0, ELASTIC * side / 32, (2, n, ELASTIC_GRID, ELASTIC_GRID))
+def _elastic(coarse: np.ndarray, side: int) -> tuple:
+    """Smooth displacement fields (n, side, side) x2, in px, from coarse grids (n, 2, G, G)."""
     weights = _interpolation_matrix(np.linspace(0, ELASTIC_GRID - 1, side), ELASTIC_GRID)
-    field = weights @ coarse.astype(np.float32) @ weights.T
+    field = weights @ coarse.swapaxes(0, 1).astype(np.float32) @ weights.T
     return field[0], field[1]
 
 

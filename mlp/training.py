@@ -210,10 +210,13 @@ class Training:
     the outputs each batch had while it was trained, with the L2 penalty of the weights it saw,
     that is scikit-learn's ``loss_curve_`` (its mean batch loss), at no extra forward pass;
     "batch_loss" — that loss alone (``train_accuracy`` None), what the estimator needs.
+    ``on_prepare``: called with the fraction (0..1) of the augmented copies built so far; it may
+    raise to cancel building them. ``stop()`` acts between batches: a run stopped mid-epoch
+    goes back to the last finished epoch's weights.
     """
 
     def __init__(self, config: TrainConfig, X, y, validation=None, model: Network | None = None, classes=None,
-                 *, optimizer=None, rng=None, measure="full"):
+                 *, optimizer=None, rng=None, measure="full", on_prepare=None):
         self.config = config.validate()
         if measure not in _MEASURES:
             raise ValueError(f"measure must be one of {', '.join(map(repr, _MEASURES))}, got {measure!r}")
@@ -231,7 +234,7 @@ class Training:
             validation = (X[va], y[va])
             X, y = X[tr], y[tr]
         if config.augment or config.shifts:
-            X, y = self._augmented(X, y)
+            X, y = self._augmented(X, y, on_prepare)
         self.model = model or build_network(config, X.shape[1], len(self.classes), self.rng)
         # Two classes may share one sigmoid unit (its output is the probability of classes[1]),
         # as in scikit-learn's MLPClassifier.
@@ -273,13 +276,13 @@ class Training:
         self._weight_sq = 0.0
         self._batch_views = {}
 
-    def _augmented(self, X, y):
+    def _augmented(self, X, y, on_prepare=None):
         """The training digits plus the re-rendered and shifted copies the config asks for."""
         from . import augment  # the image path's module; only loaded when asked for
 
         parts = [(X, y)]
         if self.config.augment:
-            parts.append(augment.augment(X, y, int(self.config.augment), self.rng))
+            parts.append(augment.augment(X, y, int(self.config.augment), self.rng, on_prepare))
         if self.config.shifts:
             parts.append(augment.shifted_copies(X, y))
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
@@ -300,7 +303,7 @@ class Training:
         if self.status != "running":
             raise StopIteration
         if self._stop_requested:
-            self._finish("stopped", "Stopped: the model keeps the weights of the last finished epoch.")
+            self._finish("stopped", self._stopped_message())
             raise StopIteration
         if self._start is None:
             self._start = time.perf_counter()
@@ -309,7 +312,10 @@ class Training:
                 # SET's step "after each epoch but the last", taken when the next epoch starts so
                 # the model between records is exactly the one the last record measured.
                 evolve(self.model, self.config.zeta, self.rng, self.optimizer)
-            self._run_epoch()
+            if not self._run_epoch():
+                self._restore(self._last_good)   # stopped mid-epoch: back to the last finished one
+                self._finish("stopped", self._stopped_message())
+                raise StopIteration
             record = self._measure()
         if not (math.isfinite(record.train_loss) and np.all(np.isfinite(self.model.params))):
             self._restore(self._last_good)
@@ -327,8 +333,13 @@ class Training:
         return record
 
     def stop(self):
-        """Ask the run to end before its next epoch (safe to call from another thread)."""
+        """Ask the run to end before its next batch (safe to call from another thread)."""
         self._stop_requested = True
+
+    def _stopped_message(self) -> str:
+        if self.epoch == 0:
+            return "Stopped before the first epoch finished: no epoch ran, so there is no trained model."
+        return f"Stopped: the model keeps the weights of the last finished epoch (epoch {self.epoch})."
 
     def run(self) -> "Training":
         """Train to the end; return self."""
@@ -357,7 +368,8 @@ class Training:
     def _finish(self, status, message):
         self.status, self.message = status, message
 
-    def _run_epoch(self):
+    def _run_epoch(self) -> bool:
+        """One pass over the batches; False if ``stop()`` cut it short (checked before each batch)."""
         cfg, ws = self.config, self._ws
         if cfg.shuffle:
             order = self._order = self.rng.permutation(len(self._x))
@@ -372,11 +384,15 @@ class Training:
             # Plain SGD: the step folded into the backward pass (same update, fewer passes).
             sgd_step, lr = ws.sgd_step, self.optimizer.learning_rate
             for x, y, outputs, _ in self._batches(cfg.shuffle):
+                if self._stop_requested:
+                    return False
                 sgd_step(x, y, loss, alpha, lr, outputs)
                 if alpha:
                     weight_sq += ws.weight_sq
         else:
             for x, y, outputs, scale in self._batches(cfg.shuffle):
+                if self._stop_requested:
+                    return False
                 gradient(x, y, loss, alpha, False, outputs)
                 if alpha:
                     weight_sq += ws.weight_sq
@@ -385,6 +401,7 @@ class Training:
                 step(params, grads)
         self._weight_sq = weight_sq
         self.epoch += 1
+        return True
 
     def _batches(self, shuffled):
         """(inputs, targets, outputs slice, weight-gradient scale) of each batch, as views, built once.
@@ -463,6 +480,7 @@ class Training:
                                           f"improved for {cfg.n_iter_no_change} epochs. Restored the best weights.")
 
 
-def train(config: TrainConfig, X, y, validation=None, model: Network | None = None) -> Training:
-    """Start a training run of ``config`` on ``X`` (n, features), ``y`` (n,); iterate it for records."""
-    return Training(config, X, y, validation=validation, model=model)
+def train(config: TrainConfig, X, y, validation=None, model: Network | None = None, on_prepare=None) -> Training:
+    """Start a training run of ``config`` on ``X`` (n, features), ``y`` (n,); iterate it for records.
+    ``on_prepare``: see ``Training``."""
+    return Training(config, X, y, validation=validation, model=model, on_prepare=on_prepare)

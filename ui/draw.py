@@ -12,6 +12,7 @@ from PIL import Image, ImageOps
 from mlp.preprocess import BlankImageError, ImageError, digit_variants, variants_proba
 from ui import charts
 from ui.data import default_model
+from ui.errors import guarded
 from ui.session import LabState
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
@@ -20,7 +21,7 @@ THUMB_SIDE = 224   # px: the upload is shown 112 px wide, sharp on a HiDPI scree
 
 
 def show(state: LabState) -> None:
-    st.fragment(_panel)(state)
+    st.fragment(guarded(_panel, "the Draw tab"))(state)
 
 
 def read_input(source, data) -> tuple:

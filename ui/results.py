@@ -2,6 +2,8 @@
 the first hidden layer's weights as 8x8 images, and model download/upload."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import streamlit as st
 
@@ -154,7 +156,7 @@ def load_into(state: LabState, data: bytes, name: str, digits) -> str | None:
         return f"Could not load {name}: {e}"
     if not np.array_equal(np.asarray(model.classes), np.arange(10)):
         return f"Could not load {name}: it classifies {len(model.classes)} classes, not the ten digits."
-    state.model, state.model_name = model, f"file {name}"
+    state.model, state.model_name, state.model_chosen = model, f"file {name}", time.monotonic()
     state.evaluation = evaluate(model, digits.X_test, digits.y_test)
     state.notice = ("success", f"Loaded {name}: held-out accuracy {state.evaluation.accuracy:.1%}.")
     return None

@@ -4,7 +4,9 @@ A `TrainingJob` trains in a plain thread that never calls Streamlit: it appends 
 a list that the page's live fragment reads. A `TrainingQueue` (one per server, shared through
 `st.cache_resource`) bounds how many jobs train at once; the others wait in order and can say how
 many are ahead of them. `LabState` is everything one visitor has: the current job, their model,
-the run history. It lives in `st.session_state["lab"]` and is never shared.
+the run history. It lives in `st.session_state["lab"]` and is never shared. A `SessionRegistry`
+(one per server, see `ui.lifecycle`) knows every visitor's LabState, so that when a visitor leaves
+their run is stopped and what they held is freed at once, not when Streamlit gets round to it.
 """
 from __future__ import annotations
 
@@ -22,6 +24,13 @@ from mlp import TrainConfig, TrainedModel
 from mlp.sparse import input_connections
 
 TIME_LIMIT_S = 60.0   # a run on the shared page stops after this much training time
+MAX_RUNS = 30         # run summaries a visitor's history keeps (the oldest go first)
+STOP_AFTER_S = 2.0    # a departed visitor's run is stopped this long after their page went away
+FREE_AFTER_S = 15.0   # ...and their models freed this long after (a brief reconnect keeps them)
+
+
+class Cancelled(Exception):
+    """Raised inside the preparation step to cancel it (the job was stopped)."""
 
 
 def default_slots() -> int:
@@ -79,9 +88,12 @@ class TrainingJob:
     """One training run in a background thread.
 
     `records` grows by one EpochRecord per finished epoch (list.append is atomic, so the page may
-    read it at any time). When the thread ends, `status` is the run's final status ("completed",
-    "early_stopped", "stopped", "diverged") or "failed", `message` a plain sentence, and `model` a
-    TrainedModel snapshot of the last good epoch (None if no epoch finished).
+    read it at any time). While the status is "preparing", `preparing_progress` is the share (0..1)
+    of the augmented copies built, or None when there are none to build. `stop()` and the time
+    limit act before the next batch (or the next chunk of copies). When the thread ends, `status`
+    is the run's final status ("completed", "early_stopped", "stopped", "diverged") or "failed",
+    `message` a plain sentence, and `model` a TrainedModel snapshot of the last good epoch (None if
+    no epoch finished); the thread then drops the data and the training workspace.
     """
 
     _ids = itertools.count(1)
@@ -95,9 +107,11 @@ class TrainingJob:
         self.message = ""
         self.model: TrainedModel | None = None
         self.pixels = None   # sparse runs: (epoch, (8, 8) first-layer connections per input pixel)
-        self.started = time.monotonic()
+        self.created = self.started = time.monotonic()
         self.training_started: float | None = None
+        self.preparing_progress: float | None = None
         self.stop_requested = False
+        self.limited = False   # the time limit stopped it
         self._X, self._y = X, y
         self._queue = queue
         self._time_limit = time_limit
@@ -109,7 +123,7 @@ class TrainingJob:
         return self
 
     def stop(self) -> None:
-        """Ask the run to end after the current epoch (or leave the queue). Thread-safe."""
+        """Ask the run to end before its next batch (or leave the queue). Thread-safe."""
         self.stop_requested = True
         if self._run is not None:
             self._run.stop()
@@ -139,38 +153,60 @@ class TrainingJob:
             return
         try:
             self._train()
+        except Cancelled:
+            self._end("stopped", "Stopped while the training digits were being prepared: no epoch ran, "
+                                 "so nothing changed.")
         except Exception as e:  # noqa: BLE001 -- shown to the visitor as a sentence, never a traceback
             self._end("failed", f"Training failed: {e}")
         finally:
             if self._queue is not None:
                 self._queue.release(self)
+            self._X = self._y = self._run = None   # the data, its copies and the workspace: freed now
+
+    def _prepared(self, fraction: float) -> None:
+        """The engine's progress callback while it builds augmented copies; cancels on stop()."""
+        self.preparing_progress = fraction
+        if self.stop_requested:
+            raise Cancelled
 
     def _train(self):
         self.started = time.monotonic()
+        if self.config.augment:
+            self.preparing_progress = 0.0
         self.status = "preparing"   # building the network and any augmented copies
-        run = mlp.train(self.config, self._X, self._y)
+        run = mlp.train(self.config, self._X, self._y, on_prepare=self._prepared)
         self._run = run
         if self.stop_requested:
             run.stop()
         self.training_started = time.monotonic()
-        if self.config.connectivity != "dense":
-            self.pixels = (0, input_connections(run.model, (8, 8)))
-        self.status = "running"
-        limited = False
-        for record in run:
+        # The limit is a timer, not a check after each epoch: it acts before the next batch.
+        limit = threading.Timer(self._time_limit, self._limit, args=(run,))
+        limit.daemon = True
+        limit.start()
+        try:
             if self.config.connectivity != "dense":
-                self.pixels = (record.epoch, input_connections(run.model, (8, 8)))
-            self.records.append(record)
-            if record.elapsed > self._time_limit and run.status == "running":
-                limited = True
-                run.stop()
+                self.pixels = (0, input_connections(run.model, (8, 8)))
+            self.status = "running"
+            for record in run:
+                if self.config.connectivity != "dense":
+                    self.pixels = (record.epoch, input_connections(run.model, (8, 8)))
+                self.records.append(record)
+        finally:
+            limit.cancel()
         if run.history:
             self.model = TrainedModel.from_run(run)
         message = run.message
-        if limited and run.status == "stopped":
+        if self.limited and run.status == "stopped":
             message = (f"Stopped at the {self._time_limit:.0f} s limit of this shared page after "
-                       f"{run.epoch} epochs; the model keeps the last finished epoch.")
+                       f"{run.epoch} epochs; the model keeps the last finished epoch." if run.epoch else
+                       f"Stopped at the {self._time_limit:.0f} s limit of this shared page before the first "
+                       f"epoch finished: no epoch ran, so nothing changed. Try a smaller network.")
         self._end(run.status, message)
+
+    def _limit(self, run):
+        if run.status == "running" and not self.stop_requested:
+            self.limited = True
+            run.stop()
 
     def _end(self, status, message):
         self.message = message
@@ -215,6 +251,7 @@ class LabState:
     model_name: str = ""
     evaluation: Evaluation | None = None
     runs: list = field(default_factory=list)
+    model_chosen: float = 0.0   # monotonic time the visitor loaded `model` from a file (0: never)
     notice: tuple | None = None   # (kind, sentence) to show once: "success" | "warning" | "error"
     # The live view's last figures: (job id, records drawn, monotonic time, figures); see training_view.
     live_figures: tuple | None = None
@@ -223,6 +260,60 @@ class LabState:
     @property
     def training(self) -> bool:
         return self.job is not None and not self.job.done
+
+    def release(self) -> None:
+        """The visitor has left: stop their run and drop their models, figures and history."""
+        if self.job is not None:
+            self.job.stop()
+        self.job = self.model = self.evaluation = self.live_figures = None
+        self.model_name = ""
+        self.runs = []
+        self.notice = ("info", "This page was away for a while, so its runs and models were cleared "
+                               "to free the server for others.")
+
+
+class SessionRegistry:
+    """Every visitor's LabState by Streamlit session id, for a server-wide sweeper.
+
+    `touch` is called on every page run; `sweep(is_active)` stops the run of a session that
+    `is_active` has said is gone for STOP_AFTER_S and frees its LabState after FREE_AFTER_S.
+    """
+
+    def __init__(self, stop_after: float = STOP_AFTER_S, free_after: float = FREE_AFTER_S):
+        self.stop_after, self.free_after = stop_after, free_after
+        self._lock = threading.Lock()
+        self._seen: dict = {}   # session id -> [LabState, monotonic time last seen active]
+
+    def touch(self, session_id: str, state: LabState, now: float | None = None) -> None:
+        with self._lock:
+            self._seen[session_id] = [state, time.monotonic() if now is None else now]
+
+    def sweep(self, is_active, now: float | None = None) -> list:
+        """Stop departed visitors' runs, free their state; return the session ids freed."""
+        now = time.monotonic() if now is None else now
+        freed = []
+        with self._lock:
+            entries = list(self._seen.items())
+        for sid, entry in entries:
+            state, seen = entry
+            if is_active(sid):
+                entry[1] = now
+            elif now - seen >= self.free_after:
+                state.release()
+                freed.append(sid)
+            elif now - seen >= self.stop_after and state.job is not None and not state.job.done:
+                state.job.stop()
+        with self._lock:   # unless a page run re-registered it meanwhile (touch makes a new entry)
+            for sid, entry in entries:
+                if sid in freed and self._seen.get(sid) is entry:
+                    del self._seen[sid]
+        return freed
+
+    def __len__(self):
+        return len(self._seen)
+
+    def __repr__(self):
+        return f"SessionRegistry(sessions={len(self._seen)})"
 
 
 def describe(config: TrainConfig) -> str:
@@ -250,13 +341,21 @@ def collect(state: LabState, X_test, y_test) -> bool:
     if job is None or not job.done or any(r.id == job.id for r in state.runs):
         return False
     usable = job.model is not None and job.status in ("completed", "early_stopped", "stopped")
+    kept_file = usable and state.model_chosen > job.created   # a file loaded meanwhile: the latest choice wins
     accuracy = None
-    if usable:
+    if kept_file:
+        accuracy = evaluate(job.model, X_test, y_test).accuracy
+    elif usable:
         state.model = job.model
         state.model_name = f"your run {job.id}"
         state.evaluation = evaluate(job.model, X_test, y_test)
         accuracy = state.evaluation.accuracy
     state.runs.append(RunSummary(job.id, job.config, list(job.records), job.status, job.message, accuracy))
+    del state.runs[:-MAX_RUNS]
+    if kept_file:
+        state.notice = ("info", f"{job.message} Held-out accuracy {accuracy:.1%}. The page keeps {state.model_name}, "
+                                f"which you loaded while run {job.id} trained.")
+        return True
     if job.status == "diverged":
         kept = (f"The page keeps using {state.model_name}." if state.model is not None else
                 "Nothing changed: the default model still answers in the Draw tab.")

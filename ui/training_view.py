@@ -7,6 +7,7 @@ import time
 import streamlit as st
 
 from ui import charts, sparsity
+from ui.errors import guarded
 from ui.session import TIME_LIMIT_S, LabState, TrainingJob, TrainingQueue, collect, default_slots, describe
 
 REFRESH_S = 0.5    # the live view ticks at most twice a second: live enough, and cheap for training
@@ -31,7 +32,9 @@ def show(state: LabState, config, digits) -> None:
         _network(config)
     with left:
         buttons = st.columns([1, 5])
-        if buttons[0].button("Train", key="train", type="primary", disabled=state.training, width="stretch"):
+        # One running-or-queued run per visitor: a click that raced a rerun does not start a second.
+        if buttons[0].button("Train", key="train", type="primary", disabled=state.training,
+                             width="stretch") and not state.training:
             state.job = TrainingJob(config, digits.X_train, digits.y_train, training_queue()).start()
             state.notice = None
         with buttons[1]:
@@ -45,7 +48,7 @@ def show(state: LabState, config, digits) -> None:
         state.live_waiting = state.training and _waiting(state.job)
         run_every = (None if not state.training else QUEUED_REFRESH_S if state.live_waiting
                      else chart_interval(training_queue().load()))
-        st.fragment(run_every=run_every)(_live)(state, digits)
+        st.fragment(run_every=run_every)(guarded(_live, "the live training view"))(state, digits)
 
 
 def _network(config) -> None:
@@ -77,7 +80,10 @@ def _live(state: LabState, digits) -> None:
         # Nothing to plot yet: while a crowd waits, each page's twice-a-second tick stays a
         # single line instead of an empty chart that every visitor's browser redraws.
         return
-    st.progress(len(job.records) / job.config.epochs)
+    if job.status == "preparing" and job.preparing_progress is not None:
+        st.progress(job.preparing_progress, text="Re-rendering the augmented digits")
+    else:
+        st.progress(len(job.records) / job.config.epochs)
     figure, pixels = _figures(state, job)
     st.plotly_chart(figure, key="loss_chart", config={"displayModeBar": False})
     if pixels is not None:
@@ -123,7 +129,7 @@ def _status_line(job: TrainingJob) -> str:
         if eta is not None and job.records[-1].elapsed + eta > TIME_LIMIT_S:
             left = f" · stops at this page's {TIME_LIMIT_S:.0f} s limit in about " \
                    f"{max(TIME_LIMIT_S - job.records[-1].elapsed, 0):.0f} s"
-        stopping = " · stopping after this epoch" if job.stop_requested else ""
+        stopping = " · stopping" if job.stop_requested else ""
         last = job.records[-1] if job.records else None
         acc = f" · train accuracy {last.train_accuracy:.1%}" if last else ""
         return f"**Epoch {n} / {total}**{acc}{left}{stopping}"

@@ -1,0 +1,134 @@
+"""Runs and sessions on a shared page (issue 17): Stop, the time limit and a departed visitor act
+within about a second, even mid-epoch or while the augmented copies are built; what a visitor
+held is freed when they leave; the visitor's latest choice of model wins."""
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import mlp
+from mlp import TrainConfig, TrainedModel
+from ui.data import split_digits
+from ui.session import MAX_RUNS, LabState, SessionRegistry, TrainingJob, collect
+
+# An epoch of this takes several seconds here: a stop that waited for the epoch's end would show.
+HEAVY = TrainConfig(hidden_layer_sizes=(512, 512, 512, 512), epochs=50, batch_size=64, seed=0)
+FAST = TrainConfig(hidden_layer_sizes=(32,), learning_rate=1e-2, epochs=3, batch_size=64, seed=3)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return split_digits()
+
+
+def wait_for(condition, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def seconds_to_end(job) -> float:
+    t = time.monotonic()
+    assert job.join(30)
+    return time.monotonic() - t
+
+
+def test_stop_mid_epoch_acts_within_a_second_and_says_no_epoch_ran(digits):
+    job = TrainingJob(HEAVY, digits.X_train, digits.y_train).start()
+    wait_for(lambda: job.status == "running")
+    time.sleep(0.5)
+    job.stop()
+    assert seconds_to_end(job) < 2.0   # an epoch here takes several seconds
+    assert job.status == "stopped" and job.records == [] and job.model is None
+    assert "no epoch ran" in job.message and "last finished epoch" not in job.message
+
+
+def test_time_limit_acts_mid_epoch(digits):
+    job = TrainingJob(HEAVY, digits.X_train, digits.y_train, time_limit=0.5).start()
+    wait_for(lambda: job.training_started is not None)
+    started = job.training_started
+    assert job.join(30)
+    assert time.monotonic() - started < 2.5
+    assert job.status == "stopped" and job.limited and "limit" in job.message and "no epoch ran" in job.message
+
+
+def test_stop_while_the_copies_are_built_acts_within_a_second_with_progress(digits):
+    job = TrainingJob(HEAVY.replace(augment=8), digits.X_train, digits.y_train).start()
+    wait_for(lambda: (job.preparing_progress or 0) > 0)
+    assert job.status == "preparing" and 0 < job.preparing_progress < 0.2
+    job.stop()
+    assert seconds_to_end(job) < 2.0   # an epoch here takes several seconds
+    assert job.status == "stopped" and job.model is None
+    assert "prepared" in job.message and "last finished epoch" not in job.message
+
+
+def test_the_engine_stopped_mid_epoch_keeps_the_last_finished_epoch(digits):
+    X, y = np.tile(digits.X_train, (16, 1)), np.tile(digits.y_train, 16)   # epochs of a second or more
+    run = mlp.train(TrainConfig(hidden_layer_sizes=(256,), epochs=5, seed=2), X, y)
+    next(run)
+    after_one = run.model.params.copy()
+    worker = threading.Thread(target=lambda: list(run))
+    worker.start()
+    time.sleep(0.3)                      # well inside epoch 2
+    run.stop()
+    worker.join(30)
+    assert run.status == "stopped" and run.epoch == 1 and len(run.history) == 1
+    np.testing.assert_array_equal(run.model.params, after_one)
+    assert "epoch 1" in run.message
+
+
+def test_a_finished_job_lets_go_of_its_data_and_workspace(digits):
+    job = TrainingJob(FAST.replace(shifts=True), digits.X_train, digits.y_train).start()
+    assert job.join(60) and job.status == "completed"
+    assert job._X is None and job._y is None and job._run is None and job.model is not None
+
+
+def test_a_departed_visitors_run_stops_and_their_state_is_freed(digits):
+    registry = SessionRegistry(stop_after=2.0, free_after=15.0)
+    here, gone = LabState(), LabState()
+    for lab in (here, gone):
+        lab.job = TrainingJob(HEAVY, digits.X_train, digits.y_train).start()
+        lab.model = TrainedModel.from_run(mlp.train(FAST, digits.X_train, digits.y_train).run())
+    registry.touch("here", here, now=0.0)
+    registry.touch("gone", gone, now=0.0)
+    active = {"here"}.__contains__
+    assert registry.sweep(active, now=1.0) == [] and not gone.job.stop_requested   # a blink is forgiven
+    registry.sweep(active, now=2.5)
+    assert gone.job.stop_requested and not here.job.stop_requested
+    assert gone.job.join(5)
+    assert registry.sweep(active, now=16.0) == ["gone"]
+    assert gone.job is None and gone.model is None and gone.runs == [] and len(registry) == 1
+    assert here.model is not None and not here.job.done
+    here.job.stop()
+    assert here.job.join(5)
+
+
+def test_a_visitor_who_comes_back_in_time_keeps_everything(digits):
+    registry = SessionRegistry(stop_after=2.0, free_after=15.0)
+    lab = LabState(model=TrainedModel.from_run(mlp.train(FAST, digits.X_train, digits.y_train).run()))
+    registry.touch("s", lab, now=0.0)
+    registry.sweep(lambda s: False, now=10.0)
+    registry.sweep(lambda s: True, now=11.0)     # reconnected
+    assert registry.sweep(lambda s: False, now=20.0) == [] and lab.model is not None
+
+
+def test_a_model_loaded_while_a_run_trains_is_kept_when_the_run_ends(digits):
+    lab = LabState()
+    lab.job = TrainingJob(FAST, digits.X_train, digits.y_train).start()
+    loaded = TrainedModel.from_run(mlp.train(FAST.replace(seed=9), digits.X_train, digits.y_train).run())
+    lab.model, lab.model_name, lab.model_chosen = loaded, "file mine.npz", time.monotonic()
+    assert lab.job.join(60)
+    assert collect(lab, digits.X_test, digits.y_test)
+    assert lab.model is loaded and lab.model_name == "file mine.npz"
+    assert lab.runs[-1].test_accuracy is not None and "keeps file mine.npz" in lab.notice[1]
+
+
+def test_the_run_history_is_bounded(digits):
+    lab = LabState()
+    for _ in range(MAX_RUNS + 3):
+        lab.job = TrainingJob(FAST.replace(epochs=1), digits.X_train[:200], digits.y_train[:200]).start()
+        assert lab.job.join(30)
+        collect(lab, digits.X_test, digits.y_test)
+    assert len(lab.runs) == MAX_RUNS and lab.runs[-1].id == lab.job.id
