@@ -132,3 +132,47 @@ def test_the_run_history_is_bounded(digits):
         assert lab.job.join(30)
         collect(lab, digits.X_test, digits.y_test)
     assert len(lab.runs) == MAX_RUNS and lab.runs[-1].id == lab.job.id
+
+
+# ---- through the page (AppTest) -------------------------------------------------------------------
+
+APP = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture
+def at():
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return AppTest.from_file(APP, default_timeout=120).run()
+
+
+def test_a_model_file_loaded_during_training_wins_on_the_page(at, digits):
+    at.slider(key="epochs").set_value(200).run()
+    at.button(key="train").click().run()
+    lab = at.session_state["lab"]
+    mine = TrainedModel.from_run(mlp.train(FAST, digits.X_train, digits.y_train).run())
+    at.file_uploader(key="model_file").set_value(("mine.npz", mlp.model_to_bytes(mine), "application/octet-stream"))
+    at.run()
+    assert lab.training and lab.model_name == "file mine.npz"
+    wait_for(lambda: len(lab.job.records) >= 1)
+    lab.job.stop()                       # a stopped run with a finished epoch has a usable model
+    assert lab.job.join(30)
+    at.run()
+    assert not at.exception
+    assert lab.model_name == "file mine.npz" and lab.runs[-1].id == lab.job.id
+    assert any("keeps file mine.npz" in e.value for e in at.info)
+
+
+def test_an_error_inside_a_view_is_a_sentence_not_a_traceback(at, digits):
+    from ui.session import Evaluation
+
+    lab = at.session_state["lab"]
+    lab.model = TrainedModel.from_run(mlp.train(FAST, digits.X_train, digits.y_train).run())
+    lab.evaluation = Evaluation(np.zeros((3, 10)), np.zeros(3, int), 0.5)   # does not fit the 450 test digits
+    at.run()
+    assert not at.exception
+    assert any("Something went wrong in the Inspect tab" in e.value for e in at.error)
+    assert at.title[0].value == "MLP Lab"
