@@ -339,7 +339,7 @@ class Training:
     def _stopped_message(self) -> str:
         if self.epoch == 0:
             return "Stopped before the first epoch finished: no epoch ran, so there is no trained model."
-        return f"Stopped: the model keeps the weights of the last finished epoch (epoch {self.epoch})."
+        return "Stopped: the model keeps the weights of the last finished epoch."
 
     def run(self) -> "Training":
         """Train to the end; return self."""
