@@ -8,7 +8,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # one BLAS thread per train
 
 import streamlit as st  # noqa: E402
 
-from ui import data, draw, history, lifecycle, results, sidebar, training_view  # noqa: E402
+from ui import data, draw, explain, history, lesson, lifecycle, results, sidebar, training_view  # noqa: E402
 from ui.errors import guard  # noqa: E402
 from ui.session import LabState, collect  # noqa: E402
 
@@ -19,6 +19,7 @@ lifecycle.watch(lab)   # a visitor who leaves: their run stops and what they hel
 digits = data.digits()
 config = sidebar.show()
 collect(lab, digits.X_test, digits.y_test)
+lesson.advance(lab, digits)   # before the Train tab draws, so its live view ticks for the next run
 
 # Streamlit pads the page top by ~6rem (room for a header this page hides); no option sets it.
 st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }</style>")
@@ -27,6 +28,9 @@ st.caption("A multi-layer perceptron written from scratch in NumPy, learning sci
 train_tab, inspect_tab, draw_tab = st.tabs(["Train", "Inspect", "Draw"])
 with train_tab, guard("the Train tab"):
     training_view.show(lab, config, digits)
+    if lab.job is not None:
+        st.caption(explain.training_chart(lab.job.config))
+    lesson.show(lab, digits)
     history.show(lab)
 with inspect_tab, guard("the Inspect tab"):
     results.show(lab, digits)

@@ -88,6 +88,60 @@ def test_each_preset_fills_the_sidebar_and_trains(at, name):
     assert len(at.dataframe) >= 2                                             # per-class table and run history
 
 
+def sidebar_widgets(at):
+    kinds = ("slider", "select_slider", "selectbox", "checkbox", "toggle", "number_input", "button")
+    return [w for kind in kinds for w in getattr(at.sidebar, kind)]
+
+
+def test_every_sidebar_control_explains_itself(at):
+    at.selectbox(key="optimizer").set_value("momentum").run()          # shows Momentum and Nesterov
+    at.toggle(key="per_layer_activation").set_value(True).run()        # shows per-layer activations
+    widgets = sidebar_widgets(at)
+    assert len(widgets) >= 22
+    missing = [w.key for w in widgets if not (w.help or "").strip()]
+    assert missing == []
+    # what it does, a typical range, and what too high / too low looks like in the chart
+    lr = at.select_slider(key="learning_rate").help
+    assert "Typical" in lr and "Too high" in lr and "too low" in lr
+
+
+def test_the_post_preset_names_the_post_and_first_runs_show_validation_curves(at):
+    at.button(key="preset_post").click().run()
+    note = " ".join(c.value for c in at.sidebar.caption)
+    assert "Ritchie Vink" in note and "2017" in note and "https://www.ritchievink.com/" in note
+    at.button(key="preset_fast").click().run()
+    assert at.select_slider(key="validation_fraction").value > 0
+    train(at)
+    names = [t["name"] for t in chart(at, "loss_chart")["data"]]
+    assert "train" in names and "validation" in names
+    assert "What am I looking at?" in texts(at)
+
+
+def test_the_lesson_trains_the_post_both_ways_side_by_side(at):
+    at.button(key="lesson_train").click().run()
+    lab = at.session_state["lab"]
+    assert lab.job.config.loss == "mse_as_published" and lab.job.join(120)
+    at.run()                                  # collects the first run and starts the second
+    assert lab.job.config.loss == "mse" and lab.job.join(120)
+    at.run()
+    assert not at.exception
+    assert [r.config.loss for r in lab.runs] == ["mse_as_published", "mse"]
+    assert [r.config.replace(loss="mse") for r in lab.runs] == [lab.runs[1].config] * 2   # nothing else differs
+    shown = {m.label: m.value for m in at.metric}
+    published, correct = (f"{r.test_accuracy:.1%}" for r in lab.runs)
+    assert shown["The post's gradient, σ′ at the output"] == published
+    assert shown["The correct gradient, σ′ at the input"] == correct
+    assert lab.runs[0].test_accuracy > lab.runs[1].test_accuracy + 0.1
+    assert "σ′ taken at the already activated output" in texts(at)
+
+
+def test_run_numbers_count_per_visitor(at):
+    assert train(at).job.id == 1
+    other = AppTest.from_file(APP, default_timeout=120).run()
+    assert train(other).job.id == 1                       # not 2: another visitor's run does not count
+    assert train(at).job.id == 2
+
+
 def test_the_posts_published_mse_beats_the_correct_one_side_by_side(at):
     at.button(key="preset_post").click().run()
     published = train(at).evaluation.accuracy

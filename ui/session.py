@@ -99,8 +99,8 @@ class TrainingJob:
     _ids = itertools.count(1)
 
     def __init__(self, config: TrainConfig, X, y, queue: TrainingQueue | None = None,
-                 time_limit: float = TIME_LIMIT_S):
-        self.id = next(self._ids)
+                 time_limit: float = TIME_LIMIT_S, run_id: int | None = None):
+        self.id = next(self._ids) if run_id is None else run_id   # the page numbers runs per visitor
         self.config = config
         self.records: list = []
         self.status = "queued"
@@ -256,6 +256,11 @@ class LabState:
     # The live view's last figures: (job id, records drawn, monotonic time, figures); see training_view.
     live_figures: tuple | None = None
     live_waiting: bool = False   # the live view was set to tick at the queued pace
+    runs_started: int = 0   # this visitor's run numbers count from 1, whoever else trains
+
+    def next_run_id(self) -> int:
+        self.runs_started += 1
+        return self.runs_started
 
     @property
     def training(self) -> bool:

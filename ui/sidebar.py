@@ -12,6 +12,7 @@ import streamlit as st
 
 from mlp import HIDDEN_ACTIVATIONS, TrainConfig
 from ui import keyed, sparsity
+from ui.explain import HELP
 from ui.presets import DEFAULT_PRESET, PRESETS
 
 # Limits for a shared hosted page. With these caps the biggest run (4 x 256 units, 3 augmented
@@ -31,13 +32,13 @@ OUTPUT_ACTIVATIONS = ("softmax", "sigmoid")
 
 LOSS_LABELS = {
     "cross_entropy": "Cross-entropy",
-    "mse": "MSE (correct gradient)",
-    "mse_as_published": "MSE as published (the post's gradient)",
+    "mse": "MSE, correct gradient",
+    "mse_as_published": "MSE, the post's gradient",
 }
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
 ACTIVATION_LABELS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU", "tanh": "tanh", "sigmoid": "sigmoid",
                      "identity": "identity (linear)", "softmax": "softmax"}
-GRADIENT_LABELS = {"mean": "mean over the batch", "sum": "sum over the batch (the post)"}
+GRADIENT_LABELS = {"mean": "batch mean", "sum": "batch sum (the post)"}
 INPUT_SCALES = {1.0 / 16.0: "0..1 (pixels ÷ 16)", 1.0: "raw 0..16 (the post)"}
 PRESET_KEYS = {"The original blog post": "preset_post", "Best accuracy": "preset_best", "Fast": "preset_fast"}
 
@@ -133,41 +134,44 @@ def show() -> TrainConfig:
     sb.caption("Configure a network, then press **Train**.")
     sb.markdown("**Presets**")
     for name, key in PRESET_KEYS.items():
-        sb.button(name, key=key, on_click=apply_preset, args=(name,), width="stretch")
+        sb.button(name, key=key, on_click=apply_preset, args=(name,), width="stretch", help=HELP[key])
     note = sb.empty()
 
     sb.markdown("**Architecture**")
-    n = keyed.slider(sb, "Hidden layers", 1, MAX_LAYERS, "n_layers")
-    per_layer = keyed.toggle(sb, "A different activation per layer", "per_layer_activation")
+    n = keyed.slider(sb, "Hidden layers", 1, MAX_LAYERS, "n_layers", help=HELP["n_layers"])
+    per_layer = keyed.toggle(sb, "A different activation per layer", "per_layer_activation",
+                             help=HELP["per_layer_activation"])
     hidden = list(HIDDEN_ACTIVATIONS)
     for i in range(n):
-        keyed.slider(sb, f"Units in layer {i + 1}", 1, MAX_UNITS, f"units_{i}")
+        keyed.slider(sb, f"Units in layer {i + 1}", 1, MAX_UNITS, f"units_{i}", help=HELP["units"])
         if per_layer:
             keyed.selectbox(sb, f"Activation of layer {i + 1}", hidden, f"activation_{i}",
-                            format_func=_label(ACTIVATION_LABELS))
+                            format_func=_label(ACTIVATION_LABELS), help=HELP["activation"])
     if not per_layer:
-        keyed.selectbox(sb, "Hidden activation", hidden, "activation", format_func=_label(ACTIVATION_LABELS))
+        keyed.selectbox(sb, "Hidden activation", hidden, "activation", format_func=_label(ACTIVATION_LABELS),
+                        help=HELP["activation"])
     keyed.selectbox(sb, "Output activation", OUTPUT_ACTIVATIONS, "output_activation",
-                    format_func=_label(ACTIVATION_LABELS))
+                    format_func=_label(ACTIVATION_LABELS), help=HELP["output_activation"])
     sparsity.controls(sb)
 
     sb.markdown("**Loss and optimiser**")
-    keyed.selectbox(sb, "Loss", LOSS_LABELS, "loss", format_func=_label(LOSS_LABELS))
-    keyed.selectbox(sb, "Optimiser", OPTIMIZER_LABELS, "optimizer", format_func=_label(OPTIMIZER_LABELS))
-    keyed.select_slider(sb, "Learning rate", LEARNING_RATES, "learning_rate", format_func=lambda v: f"{v:g}")
+    keyed.selectbox(sb, "Loss", LOSS_LABELS, "loss", format_func=_label(LOSS_LABELS), help=HELP["loss"])
+    keyed.selectbox(sb, "Optimiser", OPTIMIZER_LABELS, "optimizer", format_func=_label(OPTIMIZER_LABELS),
+                    help=HELP["optimizer"])
+    keyed.select_slider(sb, "Learning rate", LEARNING_RATES, "learning_rate", format_func=lambda v: f"{v:g}",
+                        help=HELP["learning_rate"])
     if st.session_state["optimizer"] == "momentum":
-        keyed.slider(sb, "Momentum", 0.0, 0.99, "momentum", step=0.01)
-        keyed.checkbox(sb, "Nesterov", "nesterov")
+        keyed.slider(sb, "Momentum", 0.0, 0.99, "momentum", step=0.01, help=HELP["momentum"])
+        keyed.checkbox(sb, "Nesterov", "nesterov", help=HELP["nesterov"])
 
     keyed.selectbox(sb, "Weight step uses the gradient's", GRADIENT_LABELS, "weight_gradient",
-                    format_func=_label(GRADIENT_LABELS),
-                    help="The post summed a batch's weight gradients (a step 15 times larger for batches "
-                         "of 15); scikit-learn and this lab average them.")
+                    format_func=_label(GRADIENT_LABELS), help=HELP["weight_gradient"])
 
     sb.markdown("**Schedule**")
-    keyed.slider(sb, "Epochs", 1, MAX_EPOCHS, "epochs")
-    keyed.select_slider(sb, "Batch size", BATCH_SIZES, "batch_size")
-    keyed.select_slider(sb, "L2 penalty (alpha)", ALPHAS, "alpha", format_func=lambda v: f"{v:g}")
+    keyed.slider(sb, "Epochs", 1, MAX_EPOCHS, "epochs", help=HELP["epochs"])
+    keyed.select_slider(sb, "Batch size", BATCH_SIZES, "batch_size", help=HELP["batch_size"])
+    keyed.select_slider(sb, "L2 penalty (alpha)", ALPHAS, "alpha", format_func=lambda v: f"{v:g}",
+                        help=HELP["alpha"])
     keyed.select_slider(sb, "Dropout", DROPOUTS, "dropout", format_func=lambda v: f"{v:.0%}",
                         help="While training, each hidden unit is switched off with this probability, "
                              "drawn anew for every batch (the units kept are scaled up by 1 / (1 − p)), so "
@@ -176,19 +180,15 @@ def show() -> TrainConfig:
                              "curves more than it lifts validation accuracy; too high (50%) on a small "
                              "layer: both drop. 0% = off.")
     keyed.select_slider(sb, "Validation split", VALIDATION_FRACTIONS, "validation_fraction",
-                        format_func=lambda v: f"{v:.0%}")
+                        format_func=lambda v: f"{v:.0%}", help=HELP["validation_fraction"])
     no_validation = st.session_state["validation_fraction"] == 0
-    keyed.checkbox(sb, "Early stopping", "early_stopping", disabled=no_validation,
-                   help="Needs a validation split: stops when its loss has not improved for 10 epochs.")
-    keyed.selectbox(sb, "Inputs", INPUT_SCALES, "input_scale", format_func=_label(INPUT_SCALES))
-    keyed.number_input(sb, "Seed", 0, 2**31 - 1, "seed", step=1)
+    keyed.checkbox(sb, "Early stopping", "early_stopping", disabled=no_validation, help=HELP["early_stopping"])
+    keyed.selectbox(sb, "Inputs", INPUT_SCALES, "input_scale", format_func=_label(INPUT_SCALES),
+                    help=HELP["input_scale"])
+    keyed.number_input(sb, "Seed", 0, 2**31 - 1, "seed", step=1, help=HELP["seed"])
     sb.markdown("**Augmentation**")
-    keyed.checkbox(sb, "Half-pixel shifts", "shifts",
-                   help="Adds four copies of every training digit moved half a pixel up, down, left and "
-                        "right: the largest gain in held-out accuracy we measured.")
-    keyed.slider(sb, "Re-rendered copies per digit", 0, MAX_AUGMENT, "augment",
-                 help="Adds copies of every training digit redrawn with other stroke widths, slants, "
-                      "rotations and warps: slower, but drawn digits are recognised much better. 0 = off.")
+    keyed.checkbox(sb, "Half-pixel shifts", "shifts", help=HELP["shifts"])
+    keyed.slider(sb, "Re-rendered copies per digit", 0, MAX_AUGMENT, "augment", help=HELP["augment"])
 
     config = values_to_config({k: st.session_state[k] for k in config_to_values(TrainConfig())})
     preset = PRESETS.get(st.session_state["preset"])

@@ -35,7 +35,8 @@ def show(state: LabState, config, digits) -> None:
         # One running-or-queued run per visitor: a click that raced a rerun does not start a second.
         if buttons[0].button("Train", key="train", type="primary", disabled=state.training,
                              width="stretch") and not state.training:
-            state.job = TrainingJob(config, digits.X_train, digits.y_train, training_queue()).start()
+            state.job = TrainingJob(config, digits.X_train, digits.y_train, training_queue(),
+                                    run_id=state.next_run_id()).start()
             state.notice = None
         with buttons[1]:
             if state.training:
