@@ -150,8 +150,9 @@ def test_the_posts_published_mse_beats_the_correct_one_side_by_side(at):
     lab = at.session_state["lab"]
     assert [r.config.loss for r in lab.runs] == ["mse_as_published", "mse"]
     assert published > 0.95 and correct < published - 0.1      # measured: about 0.97 vs 0.59
-    overlay = chart(at, "history_chart")
-    assert [t["name"] for t in overlay["data"]] == [f"Run {r.id}" for r in lab.runs]
+    overlay = chart(at, "history_chart")   # the legend names what differs between the runs
+    assert [t["name"] for t in overlay["data"]] == [f"Run {r.id} · {loss}" for r, loss in
+                                                   zip(lab.runs, ("MSE, the post's gradient", "MSE, correct gradient"))]
 
 
 def test_two_layer_per_layer_activation_config_reaches_the_job(at):
@@ -206,8 +207,9 @@ def test_clicking_a_confusion_cell_shows_its_images(at, digits):
     at.run()
     n = int(np.sum((digits.y_test == 3) & (predicted == 3)))
     assert f"#### True 3, correctly classified: {n} images" in [m.value for m in at.markdown]
-    images = at.get("image")            # the network drawing, the cell's images, the weight tiles
-    assert len(images) == 1 + min(n, 40) + 1
+    images = at.get("image")            # the network drawing, the cell's images, the weight tiles and their scale
+    assert len(images) == 1 + min(n, 40) + 2
+    assert chart(at, "confusion_matrix")["layout"]["shapes"][0]["x0"] == 2.5   # the clicked cell is outlined
     captions = [c.value for c in at.caption if c.value.startswith("→")]
     assert len(captions) == min(n, 40) and all(re.fullmatch(r"→3 \d+%", c) for c in captions)
 
@@ -221,6 +223,11 @@ def test_model_download_and_load_round_trip(at, digits):
     assert not other.exception
     loaded = other.session_state["lab"]
     assert loaded.model_name == "file mine.npz"
+    inspect, train_tab = other.tabs[1], other.tabs[0]
+    assert "Loaded mine.npz" in " ".join(m.value for m in inspect.success)      # confirmed where it happened
+    assert "Loaded" not in " ".join(m.value for m in train_tab.success)
+    assert "Inspecting **file mine.npz**" in [m.value for m in inspect.markdown]  # the whole name, not a cut metric
+    assert "Model" not in [m.label for m in other.metric]
     assert loaded.evaluation.accuracy == pytest.approx(lab.evaluation.accuracy)
     np.testing.assert_array_equal(loaded.model.network.params, lab.model.network.params)
 

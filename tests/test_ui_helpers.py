@@ -73,7 +73,7 @@ def test_training_figure_holds_every_epoch_and_is_json():
     assert all(t["x"] == list(range(1, 8)) for t in fig["data"])
     assert fig["layout"]["xaxis"]["range"] == [0.5, 20.5]          # fixed: the curve grows into the frame
     assert len(charts.training_figure(_records(3, val=False), 5)["data"]) == 2
-    assert "range" not in fig["layout"]["yaxis"] and "range" not in fig["layout"]["yaxis2"]   # autorange
+    assert "range" not in fig["layout"]["yaxis2"]                  # accuracy autoranges
 
 
 def test_empty_training_figure_has_sensible_ranges():
@@ -166,7 +166,7 @@ def test_log_axes_label_1_2_5_ticks_and_the_legend_sits_above_the_plots():
         labelled = [v for v in axis["tickvals"] if 0.05 <= v <= 2.5]   # the curves' range
         assert len(labelled) >= 5                                      # 0.05 0.1 0.2 0.5 1 2
         assert dict(zip(axis["tickvals"], axis["ticktext"]))[0.2] == "0.2"
-        assert layout["legend"]["y"] >= 1 and layout["legend"]["yanchor"] == "bottom"
+        assert layout["legend"]["y"] < 0 and layout["legend"]["yanchor"] == "top"   # under the plots
 
 
 def test_confusion_cell_captions_are_two_short_lines_for_a_mistake():
@@ -176,3 +176,92 @@ def test_confusion_cell_captions_are_two_short_lines_for_a_mistake():
     assert cell_caption(proba, true=1, pred=1) == "→1 76%"
     lines = cell_caption(proba, true=8, pred=1).split("  \n")
     assert lines == ["→1 76%", "8 16%"] and max(map(len, lines)) <= 6
+
+
+@pytest.mark.parametrize("lo, hi", [(0.06, 0.09), (0.02, 0.025), (1.5, 1.6), (0.001, 2.3), (0.3, 2.4), (1e-4, 1e-4)])
+def test_a_loss_axis_always_has_three_or_more_labelled_ticks(lo, hi):
+    records = [EpochRecord(1, hi, 0.5, None, None, 0.1), EpochRecord(2, lo, 0.6, None, None, 0.2)]
+    axis = charts.training_figure(records, 2)["layout"]["yaxis"]
+    a, b = axis["range"]
+    assert a <= np.log10(lo) and np.log10(hi) <= b                     # every point inside the frame
+    shown = [t for t in axis["tickvals"] if a <= np.log10(t) <= b]
+    assert 3 <= len(shown) <= 12
+    assert all(text == f"{v:g}" for v, text in zip(axis["tickvals"], axis["ticktext"]))
+
+
+@pytest.mark.parametrize("epochs", [1, 3, 7, 15, 40, 49])
+def test_epoch_axes_tick_whole_epochs(epochs):
+    for axis in ("xaxis", "xaxis2"):
+        x = charts.training_figure(_records(min(epochs, 3)), epochs)["layout"][axis]
+        assert x["dtick"] == int(x["dtick"]) >= 1 and x["tickformat"] == "d"
+        assert epochs / x["dtick"] <= 10
+
+
+def test_long_runs_keep_the_first_epochs_readable():
+    x = charts.training_figure(_records(200), 200)["layout"]["xaxis"]
+    assert x["type"] == "log" and "log" in x["title"]["text"]
+    a, b = x["range"]
+    assert (np.log10(10.5) - a) / (b - a) > 0.4                         # epochs 1-10: 40%+ of the width
+    assert all(float(t).is_integer() for t in x["tickvals"])
+
+
+def test_the_accuracy_axis_title_stays_out_of_the_loss_panel():
+    layout = charts.training_figure(_records(5), 5)["layout"]
+    assert layout["yaxis2"]["side"] == "right"
+    assert layout["xaxis"]["domain"][1] < layout["xaxis2"]["domain"][0]
+    accuracy_title = next(a for a in layout["annotations"] if "Accuracy" in a["text"])
+    assert layout["legend"]["y"] < 0 < accuracy_title["y"]              # legend and panel title apart
+
+
+def test_the_clicked_confusion_cell_is_outlined():
+    cm = np.eye(10, dtype=int) * 5
+    assert charts.confusion_figure(cm)["layout"]["shapes"] == []
+    (rect,) = charts.confusion_figure(cm, selected=(3, 8))["layout"]["shapes"]
+    assert (rect["x0"], rect["x1"], rect["y0"], rect["y1"]) == (7.5, 8.5, 2.5, 3.5)   # x predicted, y true
+
+
+def test_weight_tiles_share_one_scale_and_stand_apart():
+    w = np.zeros((64, 2))
+    w[:, 0], w[:, 1] = 1.0, 0.1                                          # the second unit's weights are 10x smaller
+    tiles = charts.weight_tiles(w, columns=2, scale=2, gap=4)
+    strong, weak = tiles[4, 4], tiles[4, 16 + 4 + 4]
+    assert strong[2] < weak[2] < 255                                    # fainter red, not the same red
+    gap = tiles[:, 16:20]
+    assert (gap == charts.GAP_GREY).all()                               # a visible grey gap between tiles
+    bar = np.asarray(charts.weight_scale_bar(0.5))
+    assert bar[5, 2, 2] > bar[5, 2, 0] and bar[5, -3, 0] > bar[5, -3, 2]   # blue on the left, red on the right
+
+
+def test_wider_layers_are_drawn_taller():
+    assert charts.column_extent(15) < charts.column_extent(64) < charts.column_extent(115) < charts.column_extent(512)
+    tall = np.ptp(charts._drawn_columns((512,))[0])
+    short = np.ptp(charts._drawn_columns((15,))[0])
+    assert short < 0.8 * tall
+
+
+def test_per_digit_bars_tell_85_from_100_and_downloads_are_named():
+    from ui.results import bar_floor, download_name
+
+    floor = bar_floor(np.array([85.0, 100.0, 97.0]))
+    assert floor == 80 and (85 - floor) / (100 - floor) < 0.3          # the 85% bar is a quarter full
+    assert bar_floor(np.array([3.0, 100.0])) == 0
+    net = type("M", (), {"network": mlp.Network((64, 256, 10), "relu")})()
+    assert download_name(net, 0.98912) == "mlp-64-256-10-98.9pct.npz"
+
+
+def test_history_names_what_differs_and_puts_the_result_first():
+    from ui.history import differing, legend_names, rows
+
+    def run(i, **changes):
+        return type("Run", (), {"id": i, "config": TrainConfig(**changes), "records": _records(3),
+                                "status": "completed", "test_accuracy": 0.9})()
+
+    runs = [run(1, learning_rate=0.1), run(2, learning_rate=0.001)]
+    assert differing(runs) == ["learning rate"]
+    assert legend_names(runs) == ["Run 1 · lr 0.1", "Run 2 · lr 0.001"]
+    assert legend_names([run(1), run(2)]) == ["Run 1", "Run 2"]
+    assert legend_names([run(1), run(2, seed=3, loss="mse")]) == ["Run 1 · Cross-entropy · seed 0",
+                                                                   "Run 2 · MSE, correct gradient · seed 3"]
+    row = rows(runs)[0]
+    assert list(row)[:3] == ["run", "held-out accuracy", "status"]
+    assert {"inputs", "weight step", "seed"} <= set(row)

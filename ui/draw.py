@@ -10,7 +10,7 @@ import streamlit as st
 from PIL import Image, ImageOps
 
 from mlp.preprocess import BlankImageError, ImageError, digit_variants, variants_proba
-from ui import charts
+from ui import charts, explain
 from ui.data import default_model
 from ui.errors import guarded
 from ui.session import LabState
@@ -18,6 +18,7 @@ from ui.session import LabState
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 CANVAS_SIDE = 280
 THUMB_SIDE = 224   # px: the upload is shown 112 px wide, sharp on a HiDPI screen
+TOOLBAR_ROOM = 44   # px above the canvas for its toolbar
 
 
 def show(state: LabState) -> None:
@@ -63,10 +64,16 @@ def _panel(state: LabState) -> None:
     left, right = st.columns([1, 1.3], gap="large")
     with left:
         st.subheader("Draw a digit")
-        width = st.slider("Stroke width", 8, 40, 22, key="stroke_width")
-        canvas = st_canvas(stroke_width=width, stroke_color="#111111", background_color="#ffffff",
-                           width=CANVAS_SIDE, height=CANVAS_SIDE, return_image_data=True, key="canvas")
-        st.caption("Use the canvas toolbar to undo or clear. Draw large, one digit.")
+        st.caption("Draw one digit, large. Point at the canvas and its toolbar (undo, clear) appears above it.")
+        # The toolbar slides up above the canvas on hover: a spacer keeps it off the caption, and
+        # the stroke-width slider sits below the canvas, where the toolbar never goes.
+        st.container(height=TOOLBAR_ROOM, border=False, key="toolbar_room")
+        canvas = st_canvas(stroke_width=st.session_state.get("stroke_width", 22), stroke_color="#111111",
+                           background_color="#ffffff", width=CANVAS_SIDE, height=CANVAS_SIDE,
+                           return_image_data=True, key="canvas")
+        st.slider("Stroke width", 8, 40, 22, key="stroke_width",
+                  help="How thick the pen draws. Around 20 looks like a marker on 8×8 digits; very thin "
+                       "strokes nearly vanish when the drawing shrinks to 8×8 pixels.")
         upload = st.file_uploader("…or upload a photo of one", type=UPLOAD_TYPES, key="upload")
 
     pixels = canvas.image_data
@@ -125,3 +132,4 @@ def _prediction(state: LabState, source, variants, message, upload) -> None:
         st.markdown(f"{proba[best]:.0%} sure · from the {'upload' if source == 'upload' else 'drawing'}")
         st.caption(who)
     st.plotly_chart(charts.probability_figure(proba, classes), key="proba_chart", config={"displayModeBar": False})
+    st.caption(explain.PROBABILITIES)

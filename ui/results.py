@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 import mlp
-from ui import charts
+from ui import charts, explain
 from ui.metrics import confusion_matrix, parameter_count, per_class_report
 from ui.session import LabState, evaluate
 
@@ -21,6 +21,19 @@ def cell_caption(proba, true: int, pred: int) -> str:
     mistake, of the true one, one short line each ("→1 76%", "8 16%")."""
     line = f"→{pred} {proba[pred]:.0%}"
     return line if true == pred else f"{line}  \n{true} {proba[true]:.0%}"
+
+
+def bar_floor(percentages) -> float:
+    """Where the per-digit bars start: 10 points below the worst value, rounded down to a multiple
+    of 10 (0 at worst), so 85% and 100% look clearly different."""
+    return float(max(0, min(90, 10 * np.floor((np.min(percentages) - 5) / 10))))
+
+
+def download_name(model, accuracy: float | None) -> str:
+    """A model file's name from its network and held-out accuracy: 'mlp-64-256-10-98.9pct.npz'."""
+    sizes = "-".join(str(s) for s in model.network.sizes)
+    acc = "" if accuracy is None else f"-{100 * accuracy:.1f}pct"
+    return f"mlp-{sizes}{acc}.npz"
 
 
 def show(state: LabState, digits) -> None:
@@ -42,13 +55,14 @@ def show(state: LabState, digits) -> None:
 
 def _summary(state: LabState, digits) -> None:
     ev, net = state.evaluation, state.model.network
-    cols = st.columns(4)
+    # The model's name on a line of its own: a metric cuts long names ("file mlp-lab-…").
+    st.container(key="model_name").markdown(f"Inspecting **{state.model_name}**")
+    cols = st.columns(3)
     cols[0].metric("Held-out accuracy", f"{ev.accuracy:.1%}",
                    help="On the 25% of the digits the model never trained on")
     cols[1].metric("Mistakes", f"{int(np.sum(ev.predicted != digits.y_test))} of {len(digits.y_test)}")
     cols[2].metric("Parameters", f"{net.n_params:,}",
                    help=None if net.mask is None else f"Sparse: {parameter_count(net.sizes):,} if dense")
-    cols[3].metric("Model", state.model_name)
 
 
 def _confusion(state: LabState, digits) -> None:
@@ -57,14 +71,18 @@ def _confusion(state: LabState, digits) -> None:
     left, right = st.columns([1.1, 1], gap="large")
     with left:
         st.subheader("Confusion matrix")
+        st.caption(explain.CONFUSION)
         normalise = st.toggle("Row-normalised (share of each true digit)", key="cm_normalise")
-        event = st.plotly_chart(charts.confusion_figure(cm, normalise), key="confusion_matrix", on_select="rerun",
-                                selection_mode="points", config={"displayModeBar": False})
+        # A click's selection is in the chart's widget state when this run starts: read it first,
+        # so the chart it reruns draws that cell outlined.
+        event = st.session_state.get("confusion_matrix")
         points = event["selection"]["points"] if event else []   # item access: AppTest injects plain dicts
         if points:
             st.session_state["cm_cell"] = (int(points[0]["y"]), int(points[0]["x"]))
-    with right:
         cell = st.session_state.get("cm_cell") or _most_confused(cm)
+        st.plotly_chart(charts.confusion_figure(cm, normalise, cell), key="confusion_matrix", on_select="rerun",
+                        selection_mode="points", config={"displayModeBar": False})
+    with right:
         _cell_images(cell, ev, digits)
 
 
@@ -108,20 +126,26 @@ def _report(state: LabState, digits) -> None:
     rep = per_class_report(confusion_matrix(digits.y_test, state.evaluation.predicted))
     table = pd.DataFrame({"digit": range(10), "precision": 100 * rep["precision"], "recall": 100 * rep["recall"],
                           "F1": 100 * rep["f1"], "images": rep["support"]})
-    pct = st.column_config.ProgressColumn(format="%.1f%%", min_value=0.0, max_value=100.0, width="small")
-    st.dataframe(table, hide_index=True, width="stretch", key="class_report", height=400,
+    st.caption(explain.PER_DIGIT)
+    floor = bar_floor(table[["precision", "recall", "F1"]].to_numpy())
+    pct = st.column_config.ProgressColumn(format="%.1f%%", min_value=floor, max_value=100.0, width="small")
+    st.dataframe(table, hide_index=True, width="stretch", key="class_report", height="content",
                  column_config={"digit": st.column_config.NumberColumn(width=45),
                                 "precision": pct, "recall": pct, "F1": pct,
                                 "images": st.column_config.NumberColumn(width=60)})
+    if floor:
+        st.caption(f"The bars run from {floor:.0f}% to 100%, so a few points' difference shows.")
 
 
 def _weights(state: LabState) -> None:
     w = state.model.network.weights[0]
     st.subheader("What the first layer looks at")
-    st.caption(f"Each tile is one of the {w.shape[1]} first-layer units: its 64 incoming weights laid out "
-               "as the 8×8 image. Red: ink there excites the unit; blue: ink there inhibits it.")
+    st.caption(explain.WEIGHTS)
     shown = min(w.shape[1], 128)
-    st.image(charts.weight_tiles(w[:, :shown], columns=16, scale=5), width="stretch" if shown > 32 else "content")
+    limit = charts.weight_limit(w[:, :shown])
+    st.image(charts.weight_tiles(w[:, :shown], columns=16, scale=5, gap=5, limit=limit),
+             width="stretch" if shown > 32 else "content")
+    st.image(charts.weight_scale_bar(limit), width=320)
     if shown < w.shape[1]:
         st.caption(f"The first {shown} of {w.shape[1]} units.")
 
@@ -132,7 +156,7 @@ def _files(state: LabState, digits) -> None:
     with left:
         if state.model is not None:
             st.download_button("Download this model (.npz)", mlp.model_to_bytes(state.model),
-                               file_name="mlp-lab-model.npz", mime="application/octet-stream", key="download",
+                               file_name=download_name(state.model, state.evaluation and state.evaluation.accuracy), mime="application/octet-stream", key="download",
                                help="MLP Lab's own format: plain arrays and JSON, no pickle.")
         else:
             st.caption("Nothing to download yet.")
@@ -146,6 +170,8 @@ def _files(state: LabState, digits) -> None:
                 st.rerun()
         if f is not None and st.session_state.get("model_file_error"):
             st.error(st.session_state["model_file_error"])
+        elif f is not None and st.session_state.get("model_file_notice"):
+            st.success(st.session_state["model_file_notice"])   # confirmed where it happened
 
 
 def load_into(state: LabState, data: bytes, name: str, digits) -> str | None:
@@ -158,5 +184,5 @@ def load_into(state: LabState, data: bytes, name: str, digits) -> str | None:
         return f"Could not load {name}: it classifies {len(model.classes)} classes, not the ten digits."
     state.model, state.model_name, state.model_chosen = model, f"file {name}", time.monotonic()
     state.evaluation = evaluate(model, digits.X_test, digits.y_test)
-    state.notice = ("success", f"Loaded {name}: held-out accuracy {state.evaluation.accuracy:.1%}.")
+    st.session_state["model_file_notice"] = f"Loaded {name}: held-out accuracy {state.evaluation.accuracy:.1%}."
     return None
