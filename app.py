@@ -8,7 +8,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # one BLAS thread per train
 
 import streamlit as st  # noqa: E402
 
-from ui import data, draw, explain, history, lesson, lifecycle, results, sidebar, training_view  # noqa: E402
+from ui import data, draw, explain, handwriting, history, lesson, lifecycle, results, sidebar, training_view  # noqa: E402
 from ui.errors import guard  # noqa: E402
 from ui.session import LabState, collect  # noqa: E402
 
@@ -36,3 +36,4 @@ with inspect_tab, guard("the Inspect tab"):
     results.show(lab, digits)
 with draw_tab, guard("the Draw tab"):
     draw.show(lab)
+    handwriting.show(lab, digits)

@@ -334,3 +334,63 @@ def test_the_dropout_control_reaches_the_run(at):
     at.slider(key="epochs").set_value(2).run()
     lab = train(at)
     assert lab.job.config.dropout == 0.3 and len(lab.job.records) == 2
+
+
+def drawn(digit_line):
+    img = Image.new("RGBA", (280, 280), (255, 255, 255, 255))
+    ImageDraw.Draw(img).line(digit_line, fill=(17, 17, 17, 255), width=22)
+    return np.asarray(img)
+
+
+@pytest.mark.slow
+def test_right_confirms_or_corrects_and_the_set_fine_tunes_a_copy(at, digits):
+    """"Right?" under an answer adds the drawing once, confirmed or corrected; the set is shown with
+    how the model reads it, downloads and loads again in another session; the fine-tune makes a
+    new model for this visitor only and reports before/after on digits it never trained on."""
+    default_before = mlp.default_model().network.params.copy()
+    at.session_state["canvas"] = canvas_value(drawn_one())
+    at.run()
+    assert "**Right?**" in prediction_text(at)
+    at.button(key="hw_yes").click().run()
+    hw = at.session_state["handwriting"]
+    assert len(hw) == 1 and hw.y.tolist() == [1]
+    assert "Added to your digits as a **1**" in texts(at) and not [b for b in at.button if b.key == "hw_yes"]
+    at.run()
+    assert len(hw) == 1                                            # the same drawing is not added twice
+    at.session_state["canvas"] = canvas_value(drawn([(100, 60), (180, 60), (120, 230)]))   # a 7
+    at.run()
+    fix = next(w for w in at.get("button_group") if w.key.startswith("hw_fix_"))
+    fix.set_value(4).run()                                         # one click: "No, it's a 4"
+    assert hw.y.tolist() == [1, 4]
+    assert [m.value for m in at.metric if m.label == "The current model reads"] == ["1 of 2 of your digits"]
+    # A file of 30 more of "their" digits (held-out ones, thickened) loads into the set ...
+    more = mlp_handwriting(digits)
+    other = AppTest.from_file(APP, default_timeout=120).run()
+    other.file_uploader(key="hw_file").set_value(("mine.npz", more, "application/octet-stream")).run()
+    assert not other.exception and len(other.session_state["handwriting"]) == 30
+    assert "Added 30 digits from mine.npz." in " ".join(m.value for m in other.success)
+    assert len(at.session_state["handwriting"]) == 2               # ... of that visitor only
+    other.button(key="hw_finetune").click().run()
+    assert not other.exception
+    lab = other.session_state["lab"]
+    assert lab.model is not None and lab.model_name == "the default model + your 21 digits"
+    table = next(d.value for d in other.dataframe if "tested on" in d.value)
+    assert list(table["tested on"]) == ["your 9 digits kept apart", f"{len(digits.y_test)} held-out load_digits"]
+    assert table["after"][1] > 0.9
+    np.testing.assert_array_equal(mlp.default_model().network.params, default_before)   # shared model untouched
+    assert at.session_state["lab"].model is None                    # the first visitor still has no model
+    other.file_uploader(key="hw_file").set_value(("notes.npz", b"just some text", "text/plain")).run()
+    assert "Could not load notes.npz: it is not a handwriting file saved by MLP Lab." in \
+        " ".join(e.value for e in other.error)
+    assert len(other.session_state["handwriting"]) == 30           # nothing lost
+
+
+def mlp_handwriting(digits):
+    from scipy import ndimage
+
+    from ui import handwriting_core as hc
+
+    hw = hc.Handwriting()
+    for i in range(30):
+        hw.add(np.minimum(16, ndimage.grey_dilation(digits.X_test[i].reshape(8, 8), size=(2, 2))), digits.y_test[i])
+    return hc.to_bytes(hw)

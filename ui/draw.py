@@ -10,7 +10,7 @@ import streamlit as st
 from PIL import Image, ImageOps
 
 from mlp.preprocess import BlankImageError, ImageError, digit_variants, variants_proba
-from ui import charts, explain
+from ui import charts, explain, handwriting
 from ui.data import default_model
 from ui.errors import guarded
 from ui.session import LabState
@@ -133,3 +133,6 @@ def _prediction(state: LabState, source, variants, message, upload) -> None:
         st.caption(who)
     st.plotly_chart(charts.probability_figure(proba, classes), key="proba_chart", config={"displayModeBar": False})
     st.caption(explain.PROBABILITIES)
+    ss = st.session_state
+    token = f"upload-{ss.get('upload_id')}" if source == "upload" else f"canvas-{ss.get('canvas_digest')}"
+    handwriting.confirm(int(classes[best]), digit, token)
