@@ -362,7 +362,7 @@ def test_right_confirms_or_corrects_and_the_set_fine_tunes_a_copy(at, digits):
     fix = next(w for w in at.get("button_group") if w.key.startswith("hw_fix_"))
     fix.set_value(4).run()                                         # one click: "No, it's a 4"
     assert hw.y.tolist() == [1, 4]
-    assert [m.value for m in at.metric if m.label == "The current model reads"] == ["1 of 2 of your digits"]
+    assert [m.value for m in at.metric if m.label == "The current model reads"] == ["1 of 2 of your digits (50%)"]
     # A file of 30 more of "their" digits (held-out ones, thickened) loads into the set ...
     more = mlp_handwriting(digits)
     other = AppTest.from_file(APP, default_timeout=120).run()

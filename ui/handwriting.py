@@ -46,12 +46,11 @@ def confirm(answer: int, digit, token: str) -> None:
             st.caption(f"Your set is full ({core.MAX_DIGITS} digits): remove some below to add more.")
             return
         st.markdown("**Right?** Your answer adds this digit to your own set below.")
-        cols = st.columns([1, 2.4], vertical_alignment="bottom")
         label = None
-        if cols[0].button(f"✓ Yes, a {answer}", key="hw_yes"):
+        if st.button(f"✓ Yes, it's a {answer}", key="hw_yes"):
             label = answer
-        fix = cols[1].segmented_control("No, it's a…", [d for d in range(10) if d != answer],
-                                        key=f"hw_fix_{token[:12]}", label_visibility="collapsed")
+        fix = st.segmented_control("No, it's a…", [d for d in range(10) if d != answer],
+                                   key=f"hw_fix_{token[:12]}")
         if fix is not None:
             label = int(fix)
         if label is not None:
@@ -90,14 +89,13 @@ def _table(state: LabState, hw: core.Handwriting) -> None:
     model = current_model(state)
     read = np.asarray(model.predict(hw.X))
     right = int(np.sum(read == hw.y))
-    st.metric("The current model reads", f"{right} of {len(hw)} of your digits",
-              delta=f"{right / len(hw):.0%}", delta_color="off",
+    st.metric("The current model reads", f"{right} of {len(hw)} of your digits ({right / len(hw):.0%})",
               help="Every digit in your set, read by the model that answers above (a fine-tuned model "
                    "has trained on some of them: the fine-tune's own test below is the fair one).")
     frame = pd.DataFrame({"digit": [_png_url(x) for x in hw.X], "label": hw.y, "read as": read,
                           "right?": np.where(read == hw.y, "✓", "✗")})
     event = st.dataframe(frame, key="hw_table", on_select="rerun", selection_mode="multi-row", hide_index=True,
-                         height=min(400, 38 * (len(hw) + 1)), width="stretch",
+                         height="content" if len(hw) <= 10 else 420, row_height=40, width="stretch",
                          column_config={"digit": st.column_config.ImageColumn("digit", width="small")})
     rows = event["selection"]["rows"] if event else []        # item access: AppTest injects plain dicts
     if st.button(f"Remove {len(rows)} selected" if rows else "Remove selected", key="hw_remove",
