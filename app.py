@@ -2,9 +2,15 @@
 
 This script only composes the page; each view lives in `ui/`.
 """
+import importlib
 import os
+import threading
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # one BLAS thread per training: many visitors, few cores
+if "pandas" not in __import__("sys").modules:
+    # The first visit after start-up imports pandas (the Draw canvas's component needs it, tables
+    # too): ~1.5 s. Start it now, beside rendering the sidebar and the Train tab.
+    threading.Thread(target=importlib.import_module, args=("pandas",), name="import-pandas", daemon=True).start()
 
 import streamlit as st  # noqa: E402
 

@@ -20,7 +20,6 @@ model before a visitor trains: ``default_model()``.
 from .activations import (ACTIVATIONS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, Identity, LeakyRelu,
                           NoActivation, Relu, Sigmoid, Softmax, Tanh)
 from .default import default_model
-from .estimator import EXPECTED_FAILED_CHECKS, MLPClassifier
 from .losses import LOSSES, MSE, CrossEntropy, MSEAsPublished
 from .model import TrainedModel
 from .network import Network
@@ -28,6 +27,17 @@ from .optimizers import OPTIMIZERS, SGD, Adam, Momentum
 from .persistence import ModelFileError, load_model, model_to_bytes, save_model
 from .preprocess import BlankImageError, ImageError, image_to_digit
 from .training import EpochRecord, TrainConfig, Training, train
+
+
+
+def __getattr__(name):
+    # The scikit-learn estimator is imported on first use: importing scikit-learn costs a
+    # first visit to the app seconds, and the app never uses the estimator.
+    if name in ("MLPClassifier", "EXPECTED_FAILED_CHECKS"):
+        from . import estimator
+        return getattr(estimator, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ACTIVATIONS", "HIDDEN_ACTIVATIONS", "OUTPUT_ACTIVATIONS", "LOSSES", "OPTIMIZERS",

@@ -34,7 +34,7 @@ def tab(page: Page, name: str):
 
 
 def train_fast(page: Page):
-    page.locator(".st-key-preset_fast button").click()
+    page.get_by_role("button", name="Fast", exact=True).click()
     wait_for_app(page)
     page.locator(".st-key-train button").click()
     expect(page.get_by_text(re.compile(r"^Completed · 15 / 15 epochs"))).to_be_visible(timeout=60_000)

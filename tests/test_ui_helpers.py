@@ -265,3 +265,20 @@ def test_history_names_what_differs_and_puts_the_result_first():
     row = rows(runs)[0]
     assert list(row)[:3] == ["run", "held-out accuracy", "status"]
     assert {"inputs", "weight step", "seed"} <= set(row)
+
+
+def test_the_page_reads_the_same_split_without_importing_scikit_learn():
+    import subprocess
+    import sys
+
+    from mlp.datasets import load_digits_split
+    from ui.data import split_digits
+
+    digits = split_digits()
+    for mine, theirs in zip((digits.X_train, digits.X_test, digits.y_train, digits.y_test), load_digits_split()):
+        np.testing.assert_array_equal(mine, theirs)
+        assert mine.dtype == theirs.dtype
+    code = "import sys, mlp; from ui.data import split_digits; split_digits(); print('sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]))
+    assert out.stdout.strip() == "False"
