@@ -44,7 +44,7 @@ def show(state: LabState, digits) -> None:
         st.divider()
         _confusion(state, digits)
         st.divider()
-        left, right = st.columns([1, 1.4], gap="large")
+        left, right = st.columns([1.3, 1], gap="large")
         with left:
             _report(state, digits)
         with right:
@@ -128,7 +128,7 @@ def _report(state: LabState, digits) -> None:
                           "F1": 100 * rep["f1"], "images": rep["support"]})
     st.caption(explain.PER_DIGIT)
     floor = bar_floor(table[["precision", "recall", "F1"]].to_numpy())
-    pct = st.column_config.ProgressColumn(format="%.1f%%", min_value=floor, max_value=100.0, width="small")
+    pct = st.column_config.ProgressColumn(format="%.1f%%", min_value=floor, max_value=100.0, width=115)
     st.dataframe(table, hide_index=True, width="stretch", key="class_report", height="content",
                  column_config={"digit": st.column_config.NumberColumn(width=45),
                                 "precision": pct, "recall": pct, "F1": pct,
