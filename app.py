@@ -25,6 +25,7 @@ lifecycle.watch(lab)   # a visitor who leaves: their run stops and what they hel
 digits = data.digits()
 config = sidebar.show()
 collect(lab, digits.X_test, digits.y_test)
+handwriting.collect(lab, digits)   # a finished fine-tune's model answers on every tab
 lesson.advance(lab, digits)   # before the Train tab draws, so its live view ticks for the next run
 
 # Streamlit pads the page top by ~6rem (room for a header this page hides); no option sets it.

@@ -371,6 +371,8 @@ def test_right_confirms_or_corrects_and_the_set_fine_tunes_a_copy(at, digits):
     assert "Added 30 digits from mine.npz." in " ".join(m.value for m in other.success)
     assert len(at.session_state["handwriting"]) == 2               # ... of that visitor only
     other.button(key="hw_finetune").click().run()
+    assert other.session_state["hw_job"].join(120)            # trains in a background thread
+    other.run()
     assert not other.exception
     lab = other.session_state["lab"]
     assert lab.model is not None and lab.model_name == "the default model + your 21 digits"

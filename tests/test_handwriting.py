@@ -130,3 +130,10 @@ def test_finetune_needs_a_few_digits(split):
     X_train, X_test, y_train, y_test = split
     with pytest.raises(ValueError, match="at least"):
         hc.finetune(mlp.default_model(), a_set(hc.MIN_TO_FINETUNE - 1), X_train, y_train, X_test, y_test)
+
+
+def test_a_finetune_job_trains_in_the_background_and_reports_errors_as_sentences(split):
+    X_train, X_test, y_train, y_test = split
+    job = hc.FinetuneJob(mlp.default_model(), a_set(2), X_train, y_train, X_test, y_test)
+    assert job.join(60) and job.done and job.result is None
+    assert job.error == f"Could not fine-tune: needs at least {hc.MIN_TO_FINETUNE} of your digits, has 2."

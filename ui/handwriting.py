@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import time
 
 import numpy as np
 import streamlit as st
@@ -126,6 +127,33 @@ def _files(hw: core.Handwriting) -> None:
         getattr(st, kind)(text)
 
 
+def collect(state: LabState, digits) -> bool:
+    """If a fine-tune has ended: its model becomes this visitor's (or its error is kept to show)."""
+    ss = st.session_state
+    job = ss.get("hw_job")
+    if job is None or not job.done:
+        return False
+    del ss["hw_job"]
+    if job.error:
+        ss["hw_error"] = job.error
+        return True
+    result = job.result
+    state.model = result.model
+    state.model_name = f"{ss.pop('hw_job_name', 'the model')} + your {result.n_trained} digits"
+    state.evaluation = evaluate(result.model, digits.X_test, digits.y_test)
+    ss["hw_result"], ss["hw_error"] = result, None
+    return True
+
+
+def _progress(state: LabState, digits) -> None:
+    """Ticks while the fine-tune trains; reruns the page once it has ended."""
+    if collect(state, digits):
+        st.rerun(scope="app")
+    job = st.session_state.get("hw_job")
+    if job is not None:
+        st.caption(f"⚙️ Fine-tuning on your digits… ({time.monotonic() - job.started:.0f} s)")
+
+
 def _finetune(state: LabState, hw: core.Handwriting, digits) -> None:
     ss = st.session_state
     enough = len(hw) >= core.MIN_TO_FINETUNE
@@ -134,19 +162,18 @@ def _finetune(state: LabState, hw: core.Handwriting, digits) -> None:
                f"training digits plus your own, repeated so they make up about {core.OWN_SHARE:.0%} of what it "
                f"sees. {core.TEST_SHARE:.0%} of your digits are kept apart to test it fairly."
                + ("" if enough else f" Needs at least {core.MIN_TO_FINETUNE} digits."))
-    if st.button("Fine-tune on my digits", key="hw_finetune", type="primary", disabled=not enough or state.training):
-        model = current_model(state)
+    job = ss.get("hw_job")
+    if st.button("Fine-tune on my digits", key="hw_finetune", type="primary",
+                 disabled=not enough or state.training or job is not None):
         name = state.model_name if state.model is not None else "the default model"
-        with st.spinner("Fine-tuning on your digits…"):
-            try:
-                result = core.finetune(model, hw, digits.X_train, digits.y_train, digits.X_test, digits.y_test)
-            except ValueError as e:
-                st.error(f"Could not fine-tune: {e}.")
-                return
-        state.model = result.model
-        state.model_name = f"{name} + your {result.n_trained} digits"
-        state.evaluation = evaluate(result.model, digits.X_test, digits.y_test)
-        ss["hw_result"] = result
+        ss["hw_job"] = job = core.FinetuneJob(current_model(state), hw, digits.X_train, digits.y_train,
+                                              digits.X_test, digits.y_test)
+        ss["hw_job_name"] = name
+    if job is not None:
+        st.fragment(run_every=None if job.done else 0.5)(_progress)(state, digits)
+    result = ss.get("hw_result")
+    if ss.get("hw_error"):
+        st.error(ss["hw_error"])
     result = ss.get("hw_result")
     if result is None:
         return

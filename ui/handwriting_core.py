@@ -11,6 +11,8 @@ from __future__ import annotations
 import io
 import json
 import math
+import threading
+import time
 import zipfile
 from dataclasses import dataclass, field
 
@@ -206,3 +208,35 @@ def finetune(model: TrainedModel, hw: Handwriting, X_digits, y_digits, X_test, y
     return FinetuneResult(tuned, int(len(own_y)), int(len(y_own)),
                           accuracy(model, X_own, y_own), accuracy(tuned, X_own, y_own),
                           accuracy(model, X_test, y_test), accuracy(tuned, X_test, y_test))
+
+
+class FinetuneJob:
+    """`finetune` in a background thread (it never calls Streamlit): `done`, then `result` (a
+    FinetuneResult) or `error` (a sentence). The set's arrays are copied first, so the visitor
+    may keep adding or removing digits meanwhile."""
+
+    def __init__(self, model: TrainedModel, hw: Handwriting, X_digits, y_digits, X_test, y_test):
+        snapshot = Handwriting(hw.X.copy(), hw.y.copy())
+        self.started = time.monotonic()
+        self.result: FinetuneResult | None = None
+        self.error: str | None = None
+        self._thread = threading.Thread(target=self._work, args=(model, snapshot, X_digits, y_digits, X_test, y_test),
+                                        name="mlp-lab-finetune", daemon=True)
+        self._thread.start()
+
+    def _work(self, *args):
+        try:
+            self.result = finetune(*args)
+        except Exception as e:  # noqa: BLE001 -- shown to the visitor as a sentence, never a traceback
+            self.error = f"Could not fine-tune: {e}."
+
+    @property
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def join(self, timeout: float | None = None) -> bool:
+        self._thread.join(timeout)
+        return self.done
+
+    def __repr__(self):
+        return f"FinetuneJob(done={self.done})"
