@@ -14,7 +14,7 @@ Training as a stream::
     for record in run:
         ...
 
-A scikit-learn estimator: ``MLPClassifier``. Images to digits: ``image_to_digit``. The app's
+scikit-learn estimators: ``MLPClassifier``, ``MLPRegressor``. Images to digits: ``image_to_digit``. The app's
 model before a visitor trains: ``default_model()``.
 """
 from .activations import (ACTIVATIONS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, Identity, LeakyRelu,
@@ -26,6 +26,7 @@ from .network import Network
 from .optimizers import OPTIMIZERS, SGD, Adam, Momentum
 from .persistence import ModelFileError, load_model, model_to_bytes, save_model
 from .preprocess import BlankImageError, ImageError, image_to_digit
+from .regressor import MLPRegressor
 from .training import EpochRecord, TrainConfig, Training, train
 
 
@@ -45,6 +46,6 @@ __all__ = [
     "MSE", "MSEAsPublished", "CrossEntropy", "SGD", "Momentum", "Adam",
     "Network", "TrainConfig", "EpochRecord", "Training", "train", "TrainedModel",
     "save_model", "load_model", "model_to_bytes", "ModelFileError",
-    "MLPClassifier", "EXPECTED_FAILED_CHECKS", "default_model",
+    "MLPClassifier", "MLPRegressor", "EXPECTED_FAILED_CHECKS", "default_model",
     "image_to_digit", "ImageError", "BlankImageError",
 ]

@@ -247,6 +247,40 @@ class Softmax(Activation):
         return delta
 
 
+class Exp:
+    """f(z) = exp(z): the output of a Poisson regression (scikit-learn's MLPRegressor(loss="poisson")).
+
+    z is capped at log(the dtype's largest number), so the output stays finite.
+    """
+
+    name = "exp"
+    init = "glorot"
+
+    @staticmethod
+    def _cap(z):
+        # A hair below log(max): the rounded cap itself must not overflow.
+        return float(np.log(np.finfo(np.result_type(z, np.float32)).max)) - 0.01
+
+    @staticmethod
+    def activation(z):
+        z = np.asarray(z)
+        return np.exp(np.minimum(z, Exp._cap(z)))
+
+    @staticmethod
+    def prime(z):
+        return Exp.activation(z)
+
+    @staticmethod
+    def forward_(z):
+        np.minimum(z, Exp._cap(z), out=z)
+        return np.exp(z, out=z)
+
+    @staticmethod
+    def backprop_(a, delta):
+        delta *= a
+        return delta
+
+
 # The post's name for the identity.
 NoActivation = Identity
 
@@ -257,6 +291,7 @@ ACTIVATIONS: dict[str, type] = {
     "sigmoid": Sigmoid,
     "identity": Identity,
     "softmax": Softmax,
+    "exp": Exp,
 }
 # scikit-learn's name for the sigmoid.
 ALIASES = {"logistic": "sigmoid"}

@@ -12,6 +12,7 @@ the network divides it by n for the mean.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import xlogy
 
 from .activations import Sigmoid, Softmax, get_activation
 
@@ -114,10 +115,39 @@ class CrossEntropy:
         return np.subtract(y_pred, y_true, out=out)
 
 
+class Poisson:
+    """Half the Poisson deviance, sum_k [y_k log(y_k / a_k) - y_k + a_k] per sample (counts y >= 0).
+
+    With its natural output, exp, the delta is simply a - y (scikit-learn's loss="poisson").
+    """
+
+    name = "poisson"
+    outputs = ("exp",)
+
+    @staticmethod
+    def loss(y_true, y_pred):
+        return float(np.sum(Poisson.per_sample(y_true, y_pred))) / len(y_pred)
+
+    @staticmethod
+    def per_sample(y_true, y_pred):
+        y_true = np.asarray(y_true, dtype=np.result_type(y_pred, np.float32))
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return np.sum(xlogy(y_true, y_true / y_pred) - y_true + y_pred, axis=1)
+
+    @staticmethod
+    def prime(y_true, y_pred):
+        return 1.0 - np.asarray(y_true) / y_pred
+
+    @staticmethod
+    def delta(y_true, y_pred, output, out=None):
+        return np.subtract(y_pred, y_true, out=out)
+
+
 LOSSES: dict[str, type] = {
     "cross_entropy": CrossEntropy,
     "mse": MSE,
     "mse_as_published": MSEAsPublished,
+    "poisson": Poisson,
 }
 
 
@@ -147,6 +177,20 @@ def check_pair(loss, output) -> None:
     loss, output = get_loss(loss), get_activation(output)
     if loss.outputs is not None and output.name not in loss.outputs:
         raise ValueError(f"{loss.name} needs a {' or '.join(loss.outputs)} output, not {output.name}")
+
+
+def sample_losses(loss, y_true, y_pred, output) -> np.ndarray:
+    """Each sample's loss, (n,): what ``loss_value`` averages (for weighted means)."""
+    loss = get_loss(loss)
+    if loss is Poisson:
+        return Poisson.per_sample(y_true, y_pred)
+    if loss is CrossEntropy:
+        p = _clip_probabilities(y_pred)
+        if get_activation(output) is Sigmoid:
+            return -(np.sum(xlogy(y_true, p), axis=1) + np.sum(xlogy(1 - np.asarray(y_true), 1 - p), axis=1))
+        return -np.sum(xlogy(y_true, p), axis=1)
+    diff = np.asarray(y_pred) - np.asarray(y_true)
+    return 0.5 * np.einsum("ij,ij->i", diff, diff)
 
 
 def label_loss_value(loss, labels, y_true, y_pred, output) -> float:

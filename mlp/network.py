@@ -30,7 +30,7 @@ import copy
 import numpy as np
 
 from .activations import Softmax, get_activation
-from .losses import check_pair, get_loss, loss_value
+from .losses import check_pair, get_loss, loss_value, sample_losses
 
 
 def layer_offsets(sizes):
@@ -348,7 +348,7 @@ class Backprop:
         self.weight_sq = float(np.dot(tmp, params)) * plan.n_over_alpha
         return tmp
 
-    def gradient(self, x_ones, y, loss, alpha=0.0, want_loss=False, outputs=None):
+    def gradient(self, x_ones, y, loss, alpha=0.0, want_loss=False, outputs=None, weights=None):
         """Gradient of the batch's mean loss w.r.t. ``net.params``, in ``self.grads``.
 
         x_ones: (n, sizes[0] + 1) inputs already scaled, with the ones column (see ``with_ones``).
@@ -357,16 +357,26 @@ class Backprop:
         array (a slice of an epoch-long buffer, say) that receives the output layer's
         activations, so a caller can score many batches at once later. Returns the batch's loss
         if ``want_loss``, else None; the gradient is left in ``self.grads`` (laid out like params).
+        weights: optional (n, 1) sample weights (scikit-learn's ``sample_weight``): the loss is
+        their weighted mean, and the L2 penalty is divided by their sum instead of n.
         """
         net, n = self.net, len(x_ones)
         plan = self._plan(n, alpha)
-        z = self._backprop(plan, x_ones, y, loss, outputs, plan.inv_n)
-        value = loss_value(loss, y, z, plan.output_activation) if want_loss else None
+        total = n if weights is None else float(np.sum(weights))
+        scale = plan.inv_n if weights is None else weights * (1.0 / total)
+        z = self._backprop(plan, x_ones, y, loss, outputs, scale)
+        value = None
+        if want_loss:
+            value = (loss_value(loss, y, z, plan.output_activation) if weights is None else
+                     float(np.dot(sample_losses(loss, y, z, plan.output_activation), scale[:, 0])))
         grads = self.grads
         if alpha:
-            np.add(grads, self._l2_term(plan), out=grads)
+            l2 = self._l2_term(plan)
+            if weights is not None:
+                l2 *= n / total
+            np.add(grads, l2, out=grads)
             if want_loss:
-                value += 0.5 * alpha * self.weight_sq / n
+                value += 0.5 * alpha * self.weight_sq / total
         if net.mask is not None:
             np.multiply(grads, net.mask, out=grads)
         return value
@@ -472,8 +482,9 @@ class _Plan:
     def decay(self, learning_rate):
         """1 − learning_rate · alpha / n on weights, 1 on biases: L2 as a multiplicative decay."""
         d = self._decay.get(learning_rate)
-        if d is None:
-            d = self._decay[learning_rate] = (1.0 - learning_rate * self.l2).astype(self.l2.dtype)
+        if d is None:  # keep only the latest: a schedule changes the rate every epoch
+            d = (1.0 - learning_rate * self.l2).astype(self.l2.dtype)
+            self._decay = {learning_rate: d}
         return d
 
 

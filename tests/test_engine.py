@@ -141,18 +141,21 @@ def test_caller_may_stop_anywhere_and_holds_that_epochs_model(digits):
 
 
 def test_early_stopping_restores_the_best_weights(digits):
+    """scikit-learn's rule: stop once the validation score has not risen by tol for more than
+    n_iter_no_change epochs; keep the weights of the (first) best-scoring epoch."""
     X_train, _, y_train, _ = digits
-    # A large net trained without L2 overfits: its validation loss turns up.
     config = TrainConfig(hidden_layer_sizes=(256,), learning_rate=1e-2, alpha=0.0, epochs=300,
                          validation_fraction=0.2, early_stopping=True, n_iter_no_change=5, seed=0)
     run = train(config, X_train, y_train).run()
     assert run.status == "early_stopped" and run.epoch < 300
-    best = min(run.history, key=lambda r: r.val_loss)
-    assert best.epoch <= run.epoch - 5
-    X_val, idx, onehot = run._val
+    scores = [r.val_score for r in run.history]
+    assert scores == [r.val_accuracy for r in run.history]
+    best = run.history[int(np.argmax(scores))]
+    assert best.epoch <= run.epoch - 6 and max(scores[best.epoch:]) < best.val_score + config.tol
+    X_val, onehot, idx, _ = run._val
     a = run.model.forward(X_val, scaled=True)[-1]
-    w = run.model.params * run.model.weight_mask
-    val_loss = loss_value(CrossEntropy, onehot, a, "softmax") + 0.5 * config.alpha * float(w @ w) / len(idx)
+    assert np.mean(np.argmax(a, axis=1) == idx) == best.val_accuracy
+    val_loss = loss_value(CrossEntropy, onehot, a, "softmax")
     assert val_loss == pytest.approx(best.val_loss, rel=1e-12)
 
 

@@ -204,12 +204,18 @@ def test_per_layer_activations_and_mse_loss(digits):
     assert est.score(X, y) > 0.8
 
 
-def test_float32_is_the_default_and_float64_is_available(digits):
+def test_dtype_follows_the_input_unless_given(digits):
+    """scikit-learn's rule (float32 input trains in float32, anything else in float64); our dtype= overrides."""
     X, y = digits
-    fast = fit_quietly(MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0), X, y)
-    exact = fit_quietly(MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0, dtype="float64"), X, y)
-    assert fast.coefs_[0].dtype == np.float32 and exact.coefs_[0].dtype == np.float64
+    params = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    exact = fit_quietly(MLPClassifier(**params), X, y)
+    fast = fit_quietly(MLPClassifier(**params), X.astype(np.float32), y)
+    forced = fit_quietly(MLPClassifier(dtype="float32", **params), X, y)
+    assert exact.coefs_[0].dtype == np.float64 and exact.predict_proba(X).dtype == np.float64
+    assert fast.coefs_[0].dtype == forced.coefs_[0].dtype == np.float32
+    assert fast.predict_proba(X).dtype == np.float32
     np.testing.assert_allclose(fast.coefs_[0], exact.coefs_[0], atol=1e-4)
+    np.testing.assert_array_equal(forced.coefs_[0], fast.coefs_[0])
 
 
 def test_warm_start_continues_and_fit_restarts(digits):
@@ -226,7 +232,7 @@ def test_warm_start_continues_and_fit_restarts(digits):
 
 
 @pytest.mark.parametrize("params,message", [
-    (dict(solver="lbfgs"), "solver"), (dict(activation="softplus"), "activation"),
+    (dict(solver="newton"), "solver"), (dict(activation="softplus"), "activation"),
     (dict(hidden_layer_sizes=(10, 0)), "hidden_layer_sizes"), (dict(batch_size=0), "batch_size"),
     (dict(activation=("relu",), hidden_layer_sizes=(4, 4)), "activations"), (dict(loss="hinge"), "loss"),
     (dict(dtype="float16"), "dtype"), (dict(momentum=1.5), "momentum")])
@@ -237,8 +243,9 @@ def test_bad_parameters_get_a_clear_message(digits, params, message):
 
 
 def test_divergence_is_a_clear_error(digits):
+    """scikit-learn's sentence for non-finite weights, plus ours on when and what to change."""
     X, y = digits
     est = MLPClassifier(hidden_layer_sizes=(8,), solver="sgd", momentum=0.0, learning_rate_init=1e6, max_iter=5,
-                        random_state=0)
-    with pytest.raises(ValueError, match="diverged"):
+                        random_state=0, dtype="float32")
+    with pytest.raises(ValueError, match="non-finite parameter weights.*diverged at epoch \d.*lower learning rate"):
         est.fit(X * 1e3, y)

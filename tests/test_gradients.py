@@ -7,13 +7,13 @@ import pytest
 
 from mlp import Network
 from mlp.activations import HIDDEN_ACTIVATIONS
-from mlp.losses import CrossEntropy, MSE, MSEAsPublished, loss_value
+from mlp.losses import CrossEntropy, MSE, MSEAsPublished, Poisson, loss_value
 from mlp.network import Backprop, dropout_masks
 from mlp.sparse import sparsify
 
 PAIRS = [("cross_entropy", "softmax"), ("cross_entropy", "sigmoid")] + [
-    ("mse", out) for out in ("softmax", "sigmoid", "identity", "tanh", "relu", "leaky_relu")]
-LOSS = {"mse": MSE, "cross_entropy": CrossEntropy}
+    ("mse", out) for out in ("softmax", "sigmoid", "identity", "tanh", "relu", "leaky_relu")] + [("poisson", "exp")]
+LOSS = {"mse": MSE, "cross_entropy": CrossEntropy, "poisson": Poisson}
 
 
 def total_loss(net, x, y, loss, alpha):
