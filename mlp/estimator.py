@@ -14,10 +14,11 @@ scikit-learn's own test file for its MLP passes on these classes (tests/test_skl
 Training itself is ``mlp.training.Training`` (L-BFGS: ``mlp.lbfgs``); the estimators only map
 their parameters to a ``TrainConfig`` (whose ``validate`` checks them) and keep the books.
 
-What differs: the random streams are NumPy Generators, so a ``random_state`` gives other (equally
-distributed) initial weights, batch orders and validation splits than scikit-learn's; the
-regressor's squared error sums over outputs (scikit-learn averages them in ``loss_``, not in
-the gradient).
+Random numbers come from scikit-learn's stream in its order (a ``RandomState`` from
+``random_state``: initial weights, validation split, epoch orders), so a float64 fit with a given
+``random_state`` ends with scikit-learn's weights up to rounding. What differs: the regressor's
+squared error sums over outputs (scikit-learn averages them in ``loss_``, not in the gradient);
+sparse connectivity draws its masks from a NumPy Generator seeded from that stream.
 
 Our own parameters: ``activation`` may be a tuple with one name per hidden layer; the
 classifier's ``loss`` ("log_loss" — also called "cross_entropy" —, "mse", "mse_as_published");
@@ -126,9 +127,10 @@ class BaseMLP(BaseEstimator):
     def _fit_stochastic(self, net, X, Y, kind, sample_weight, dtype, incremental):
         validation = None
         if self.early_stopping:
-            stratify = Y.astype(bool) if kind == "onehot" else None   # scikit-learn's: on the encoded y
+            # scikit-learn's: stratified on the encoded y when it is one column (two classes, or one)
+            stratify = Y.astype(bool) if kind == "onehot" and Y.shape[1] == 1 else None
             parts = train_test_split(X, Y, *([] if sample_weight is None else [sample_weight]),
-                                     random_state=int(self._rng.integers(2**31 - 1)),
+                                     random_state=self._random_state,
                                      test_size=self.validation_fraction, stratify=stratify)
             if parts[1].shape[0] < 2:
                 raise ValueError("The validation set is too small. Increase 'validation_fraction' "
@@ -150,7 +152,8 @@ class BaseMLP(BaseEstimator):
         stopping = Stopping(self._no_improvement_count, self.best_loss_ if self.best_loss_ is not None else math.inf,
                             self.best_validation_score_ if self.best_validation_score_ is not None else -math.inf,
                             getattr(self, "_best", None))
-        run = Training(config, X, Y, validation=validation, model=net, optimizer=optimizer, rng=self._rng,
+        rng = self._rng if self.connectivity == "set" else _SklearnShuffle(self._random_state)
+        run = Training(config, X, Y, validation=validation, model=net, optimizer=optimizer, rng=rng,
                        measure="batch_loss", sample_weight=sample_weight, target_kind=kind, stopping=stopping,
                        samples_seen=self.t_)
         self._optimizer = run.optimizer
@@ -224,19 +227,23 @@ class BaseMLP(BaseEstimator):
 
         A sparse topology is a mask on the Network (see ``mlp.sparse``), drawn here after the weights.
         """
+        # scikit-learn's stream: a RandomState from random_state at every fit, drawn from in its
+        # order (initial weights, validation split, epoch orders), so float64 runs give its weights.
+        self._random_state = check_random_state(self.random_state)
         if not first_pass:
-            if not hasattr(self, "_rng"):  # coefs_ set by hand on an estimator never fitted
-                self._rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31 - 1))
+            if self.connectivity == "set" and getattr(self, "_rng", None) is None:  # coefs_ set by hand
+                self._rng = np.random.default_rng(self._random_state.randint(2**31 - 1))
             for name, value in (("t_", 0), ("loss_curve_", []), ("_no_improvement_count", 0)):
                 if not hasattr(self, name):
                     setattr(self, name, value)
             self._start_records(keep=True)
             return self._network(dtype)
-        self._rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31 - 1))
         for name in ("_optimizer", "_best", "coef_masks_"):
             self.__dict__.pop(name, None)
         net = self._new_network(n_features, n_outputs, dtype)
         self._initialize(net)
+        # SET's generator (masks, rewiring), drawn after the weights: a dense fit's stream stays scikit-learn's.
+        self._rng = None if self.connectivity == "dense" else np.random.default_rng(self._random_state.randint(2**31 - 1))
         if self.connectivity != "dense":
             dens = layer_densities(net.sizes, self.set_epsilon, self.density, self.sparse_output)
             sparsify(net, dens, self._rng, keep_init=True)
@@ -271,8 +278,8 @@ class BaseMLP(BaseEstimator):
             act = hidden[min(i, len(hidden) - 1)] if hidden else self._single_activation()
             factor = 2.0 if ALIASES.get(act, act) == "sigmoid" else 6.0
             bound = math.sqrt(factor / sum(w.shape))
-            w[...] = self._rng.uniform(-bound, bound, w.shape)
-            b[...] = self._rng.uniform(-bound, bound, b.shape)
+            w[...] = self._random_state.uniform(-bound, bound, w.shape)
+            b[...] = self._random_state.uniform(-bound, bound, b.shape)
 
     def _network(self, dtype=None) -> Network:
         """A Network holding ``coefs_`` and ``intercepts_`` (copied), to predict with or train on."""
@@ -336,6 +343,19 @@ class BaseMLP(BaseEstimator):
     def _hidden_activations(self) -> tuple:
         n = len(self._hidden_sizes())
         return (self.activation,) * n if isinstance(self.activation, str) else tuple(self.activation)
+
+
+class _SklearnShuffle:
+    """scikit-learn's epoch orders from its RandomState: each epoch reshuffles the previous order
+    (``sklearn.utils.shuffle`` of the indices); ``Training`` asks for them through ``permutation``."""
+
+    def __init__(self, random_state):
+        self.random_state, self.order = random_state, None
+
+    def permutation(self, n):
+        step = self.random_state.permutation(n)
+        self.order = step if self.order is None or len(self.order) != n else self.order[step]
+        return self.order
 
 
 def _sklearn_order(net: Network) -> np.ndarray:
