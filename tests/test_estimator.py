@@ -20,7 +20,11 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 
 @parametrize_with_checks([MLPClassifier(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.01,
-                                        random_state=0)],
+                                        random_state=0),
+                          MLPClassifier(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=50, random_state=0),
+                          MLPRegressor(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.01,
+                                       random_state=0),
+                          MLPRegressor(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=200, random_state=0)],
                          expected_failed_checks=lambda estimator: EXPECTED_FAILED_CHECKS)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
