@@ -168,6 +168,14 @@ def test_two_layer_per_layer_activation_config_reaches_the_job(at):
     assert any(m.value == f"{(64 + 1) * 64 + (64 + 1) * 20 + (20 + 1) * 10:,}" for m in at.metric)
 
 
+def test_cosine_decay_checkbox_reaches_the_job(at):
+    assert at.checkbox(key="cosine_decay").value is False
+    at.checkbox(key="cosine_decay").check().run()
+    at.slider(key="epochs").set_value(2).run()
+    lab = train(at)
+    assert lab.job.config.schedule == "cosine" and len(lab.job.records) == 2
+
+
 def test_diverged_run_keeps_the_previous_model_and_says_so(at):
     first = train(at)
     good, good_id = first.model, first.job.id

@@ -52,6 +52,13 @@ def test_sidebar_values_build_per_layer_configs():
     assert sidebar.values_to_config({**values, "n_layers": 1}).hidden_layer_sizes == (32,)
 
 
+def test_the_cosine_schedule_survives_the_sidebar():
+    config = TrainConfig(schedule="cosine")
+    values = sidebar.config_to_values(config)
+    assert values["cosine_decay"] and sidebar.values_to_config(values) == config
+    assert sidebar.values_to_config({**values, "cosine_decay": False}).schedule == "constant"
+
+
 def test_learning_rates_are_log_spaced_and_include_the_posts_rates():
     lr = np.array(sidebar.LEARNING_RATES)
     assert np.all(np.diff(np.log10(lr)) > 0) and np.all(np.diff(np.log10(lr)) <= 0.25)

@@ -56,8 +56,10 @@ HELP: dict[str, str] = {
     "validation_fraction": "The share of the training digits kept aside each run to draw the orange "
                            "validation curves. Typical: 10–20%. 0% shows training curves only, which "
                            "flatter the network; the 25% held-out test set is separate either way.",
-    "early_stopping": "Needs a validation split: stops when its loss has not improved for 10 epochs and "
-                      "keeps the best epoch's weights.",
+    "early_stopping": "Needs a validation split: stops when its accuracy has not improved for 10 epochs in a "
+                      "row and keeps the best epoch's weights.",
+    "cosine_decay": "Lowers the learning rate each epoch along half a cosine, from the rate above to zero at "
+                    "the last epoch: big steps early, fine ones at the end. Off: the same rate throughout.",
     "input_scale": "How pixel values (0..16) reach the network. 0..1 is the usual choice; the post fed raw "
                    "0..16, which needs a smaller learning rate or the loss jumps.",
     "seed": "The random start (weights, shuffling). Same seed and settings: the same run. Change it to see "

@@ -64,6 +64,7 @@ def config_to_values(config: TrainConfig) -> dict:
         "loss": config.loss,
         "optimizer": config.optimizer,
         "learning_rate": nearest(LEARNING_RATES, config.learning_rate),
+        "cosine_decay": config.schedule == "cosine",
         "momentum": float(config.momentum),
         "nesterov": bool(config.nesterov),
         "epochs": min(int(config.epochs), MAX_EPOCHS),
@@ -98,6 +99,7 @@ def values_to_config(values: dict) -> TrainConfig:
     return TrainConfig(
         hidden_layer_sizes=sizes, activation=activation, output_activation=values["output_activation"],
         loss=values["loss"], optimizer=values["optimizer"], learning_rate=float(values["learning_rate"]),
+        schedule="cosine" if values["cosine_decay"] else "constant",
         momentum=float(values["momentum"]), nesterov=bool(values["nesterov"]), alpha=float(values["alpha"]),
         dropout=float(values["dropout"]),
         epochs=int(values["epochs"]), batch_size=int(values["batch_size"]), validation_fraction=validation,
@@ -160,6 +162,7 @@ def show() -> TrainConfig:
                     help=HELP["optimizer"])
     keyed.select_slider(sb, "Learning rate", LEARNING_RATES, "learning_rate", format_func=lambda v: f"{v:g}",
                         help=HELP["learning_rate"])
+    keyed.checkbox(sb, "Cosine decay", "cosine_decay", help=HELP["cosine_decay"])
     if st.session_state["optimizer"] == "momentum":
         keyed.slider(sb, "Momentum", 0.0, 0.99, "momentum", step=0.01, help=HELP["momentum"])
         keyed.checkbox(sb, "Nesterov", "nesterov", help=HELP["nesterov"])
