@@ -247,14 +247,13 @@ class Softmax(Activation):
         return delta
 
 
-class Exp:
+class Exp(Activation):
     """f(z) = exp(z): the output of a Poisson regression (scikit-learn's MLPRegressor(loss="poisson")).
 
     z is capped at log(the dtype's largest number), so the output stays finite.
     """
 
     name = "exp"
-    init = "glorot"
 
     @staticmethod
     def _cap(z):
@@ -274,6 +273,10 @@ class Exp:
     def forward_(z):
         np.minimum(z, Exp._cap(z), out=z)
         return np.exp(z, out=z)
+
+    @staticmethod
+    def derivative(a):
+        return np.array(a, copy=True)
 
     @staticmethod
     def backprop_(a, delta):

@@ -23,8 +23,9 @@ sparse connectivity draws its masks from a NumPy Generator seeded from that stre
 Our own parameters: ``activation`` may be a tuple with one name per hidden layer; the
 classifier's ``loss`` ("log_loss" — also called "cross_entropy" —, "mse", "mse_as_published");
 ``learning_rate="cosine"``, a cosine decay from ``learning_rate_init`` to 0 over ``max_iter``
-epochs; ``dtype`` ("float32"/"float64"; None, the default, follows the input); sparse
-connectivity (see ``mlp.sparse``): ``connectivity`` ("dense", "static", "set"), ``set_epsilon``
+epochs; ``dtype`` ("float32"/"float64"; None, the default, follows the input);
+``dropout`` (inverted dropout on the hidden layers while training: one rate, or one per hidden
+layer; stochastic solvers only); sparse connectivity (see ``mlp.sparse``): ``connectivity`` ("dense", "static", "set"), ``set_epsilon``
 or ``density`` for each sparse layer's density, ``zeta`` (the share SET rewires after each epoch
 of a ``fit``; ``partial_fit`` trains the topology it has), ``sparse_output``. A sparse fit starts
 from scikit-learn's weights on a random mask, scaled by 1/√density; ``coef_masks_`` holds the
@@ -104,6 +105,9 @@ class BaseMLP(BaseEstimator):
         self._config(16, self.max_iter, dtype, Y.shape[1]).validate()   # every parameter TrainConfig knows, checked once
         net = self._start_network(X.shape[1], Y.shape[1], dtype, first_pass)
         if self.solver == "lbfgs":
+            if np.any(np.asarray(self.dropout) > 0):
+                raise ValueError("dropout needs a stochastic solver ('sgd' or 'adam'): L-BFGS needs the same "
+                                 "loss every time it evaluates the same weights")
             self._fit_lbfgs(net, X, Y, sample_weight, dtype)
         else:
             self._fit_stochastic(net, X, Y, kind, sample_weight, dtype, incremental)
@@ -152,7 +156,7 @@ class BaseMLP(BaseEstimator):
         stopping = Stopping(self._no_improvement_count, self.best_loss_ if self.best_loss_ is not None else math.inf,
                             self.best_validation_score_ if self.best_validation_score_ is not None else -math.inf,
                             getattr(self, "_best", None))
-        rng = self._rng if self.connectivity == "set" else _SklearnShuffle(self._random_state)
+        rng = self._generator() if self._needs_generator() else _SklearnShuffle(self._random_state)
         run = Training(config, X, Y, validation=validation, model=net, optimizer=optimizer, rng=rng,
                        measure="batch_loss", sample_weight=sample_weight, target_kind=kind, stopping=stopping,
                        samples_seen=self.t_)
@@ -199,7 +203,7 @@ class BaseMLP(BaseEstimator):
             n_iter_no_change=self.n_iter_no_change, tol=self.tol, seed=0, dtype=dtype, input_scale=1.0,
             connectivity=self.connectivity, set_epsilon=self.set_epsilon, density=self.density, zeta=self.zeta,
             sparse_output=bool(self.sparse_output), schedule=schedule, power_t=self.power_t,
-            stop_on_plateau=not self.early_stopping)
+            stop_on_plateau=not self.early_stopping, dropout=self.dropout)
 
     def _check_own_params(self):
         """The parameters ``TrainConfig`` does not have, in scikit-learn's words."""
@@ -231,25 +235,32 @@ class BaseMLP(BaseEstimator):
         # order (initial weights, validation split, epoch orders), so float64 runs give its weights.
         self._random_state = check_random_state(self.random_state)
         if not first_pass:
-            if self.connectivity == "set" and getattr(self, "_rng", None) is None:  # coefs_ set by hand
-                self._rng = np.random.default_rng(self._random_state.randint(2**31 - 1))
             for name, value in (("t_", 0), ("loss_curve_", []), ("_no_improvement_count", 0)):
                 if not hasattr(self, name):
                     setattr(self, name, value)
             self._start_records(keep=True)
             return self._network(dtype)
-        for name in ("_optimizer", "_best", "coef_masks_"):
+        for name in ("_optimizer", "_best", "coef_masks_", "_rng"):
             self.__dict__.pop(name, None)
         net = self._new_network(n_features, n_outputs, dtype)
         self._initialize(net)
-        # SET's generator (masks, rewiring), drawn after the weights: a dense fit's stream stays scikit-learn's.
-        self._rng = None if self.connectivity == "dense" else np.random.default_rng(self._random_state.randint(2**31 - 1))
         if self.connectivity != "dense":
             dens = layer_densities(net.sizes, self.set_epsilon, self.density, self.sparse_output)
-            sparsify(net, dens, self._rng, keep_init=True)
+            sparsify(net, dens, self._generator(), keep_init=True)
         self.t_, self.loss_curve_, self._no_improvement_count = 0, [], 0
         self._start_records(keep=False)
         return net
+
+    def _needs_generator(self) -> bool:
+        """Draws scikit-learn has no stream for (SET's rewiring, dropout masks) need a NumPy Generator."""
+        return self.connectivity == "set" or bool(np.any(np.asarray(self.dropout) > 0))
+
+    def _generator(self):
+        """Our NumPy Generator (sparse masks, SET, dropout), seeded from scikit-learn's stream when first
+        needed, after the initial weights: a dense fit without dropout draws exactly scikit-learn's numbers."""
+        if getattr(self, "_rng", None) is None:
+            self._rng = np.random.default_rng(self._random_state.randint(2**31 - 1))
+        return self._rng
 
     def _start_records(self, keep):
         """scikit-learn's stopping records: new ones for new weights; kept by a warm start (and
@@ -390,7 +401,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                  shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-8, n_iter_no_change=10, max_fun=15000, loss="log_loss", dtype=None,
-                 connectivity="dense", set_epsilon=20.0, density=None, zeta=0.3, sparse_output=False):
+                 connectivity="dense", set_epsilon=20.0, density=None, zeta=0.3, sparse_output=False, dropout=0.0):
         _set_params(self, locals())
 
     @available_if(lambda est: est._check_solver())

@@ -24,7 +24,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                  max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False,
                  momentum=0.9, nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1, beta_1=0.9,
                  beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000, dtype=None, connectivity="dense",
-                 set_epsilon=20.0, density=None, zeta=0.3, sparse_output=False):
+                 set_epsilon=20.0, density=None, zeta=0.3, sparse_output=False, dropout=0.0):
         _set_params(self, locals())
 
     @available_if(lambda est: est._check_solver())

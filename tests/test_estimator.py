@@ -310,3 +310,21 @@ def test_cosine_schedule_decays_to_zero_over_max_iter(digits):
     for _ in run:
         rates.append(run.optimizer.learning_rate)
     np.testing.assert_allclose(rates, [0.1 * (1 + np.cos(np.pi * e / 4)) / 2 for e in range(1, 5)], atol=1e-12)
+
+
+def test_dropout_trains_with_masks_and_predicts_with_every_unit(digits):
+    X, y = digits
+    params = dict(hidden_layer_sizes=(32,), max_iter=30, learning_rate_init=0.01, random_state=0)
+    plain = fit_quietly(MLPClassifier(**params), X, y)
+    dropped = fit_quietly(MLPClassifier(dropout=0.3, **params), X, y)
+    again = fit_quietly(MLPClassifier(dropout=0.3, **params), X, y)
+    assert_same_weights(dropped, again, 0)                    # seeded from random_state: repeatable
+    assert not np.allclose(dropped.coefs_[0], plain.coefs_[0])
+    np.testing.assert_array_equal(dropped.predict_proba(X), dropped.predict_proba(X))   # no masks at predict
+    assert dropped.score(X, y) > 0.8
+    reg = fit_quietly(MLPRegressor(dropout=(0.2,), **params), X, y / 9.0)
+    assert reg.score(X, y / 9.0) > 0.3
+    with pytest.raises(ValueError, match="dropout needs a stochastic solver"):
+        MLPClassifier(solver="lbfgs", dropout=0.2).fit(X, y)
+    with pytest.raises(ValueError, match="dropout"):
+        MLPClassifier(dropout=1.5).fit(X, y)
