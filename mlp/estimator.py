@@ -25,8 +25,8 @@ classifier's ``loss`` ("log_loss" — also called "cross_entropy" —, "mse", "m
 ``learning_rate="cosine"``, a cosine decay from ``learning_rate_init`` to 0 over ``max_iter``
 epochs; ``dtype`` ("float32"/"float64"; None, the default, follows the input);
 ``dropout`` (inverted dropout on the hidden layers while training: one rate, or one per hidden
-layer; stochastic solvers only); sparse connectivity (see ``mlp.sparse``): ``connectivity`` ("dense", "static", "set"), ``set_epsilon``
-or ``density`` for each sparse layer's density, ``zeta`` (the share SET rewires after each epoch
+layer; stochastic solvers only); sparse connectivity (see ``mlp.sparse``): ``connectivity``
+("dense", "static", "set"), ``set_epsilon`` or ``density`` for each sparse layer's density, ``zeta`` (the share SET rewires after each epoch
 of a ``fit``; ``partial_fit`` trains the topology it has), ``sparse_output``. A sparse fit starts
 from scikit-learn's weights on a random mask, scaled by 1/√density; ``coef_masks_`` holds the
 masks (None when dense) and ``coefs_`` is zero outside them.
@@ -102,7 +102,8 @@ class BaseMLP(BaseEstimator):
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
         dtype = np.dtype(self.dtype if self.dtype is not None else X.dtype).name
-        self._config(16, self.max_iter, dtype, Y.shape[1]).validate()   # every parameter TrainConfig knows, checked once
+        # Every parameter TrainConfig knows is checked there, once (the batch size is resolved later).
+        self._config(16, self.max_iter, dtype, Y.shape[1]).validate()
         net = self._start_network(X.shape[1], Y.shape[1], dtype, first_pass)
         if self.solver == "lbfgs":
             if np.any(np.asarray(self.dropout) > 0):
@@ -218,7 +219,8 @@ class BaseMLP(BaseEstimator):
         need(self.learning_rate in SCHEDULES, "learning_rate", f"a str among {set(SCHEDULES)}")
         need(self.batch_size == "auto" or (isinstance(self.batch_size, numbers.Integral) and self.batch_size >= 1),
              "batch_size", "'auto' or an int in the range [1, inf)")
-        need(isinstance(self.max_fun, numbers.Integral) and self.max_fun >= 1, "max_fun", "an int in the range [1, inf)")
+        need(isinstance(self.max_fun, numbers.Integral) and self.max_fun >= 1, "max_fun",
+             "an int in the range [1, inf)")
         need(self.loss in self._loss_names, "loss", f"a str among {set(self._loss_names)}")
         need(self.dtype in (None, "float32", "float64", np.float32, np.float64), "dtype",
              "None, 'float32' or 'float64'")

@@ -273,7 +273,6 @@ def check_training_data(X, y, *, need_two_classes=True):
     """X (n, features) and class labels y (n,) checked with scikit-learn's rules and sentences
     (the ones ``MLPClassifier`` applies): a ValueError that says what is wrong. Returns X as a
     float array (or CSR/CSC matrix) and y as an array. ``need_two_classes``: refuse one class."""
-    from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import check_X_y
 
     X, y = check_X_y(X, y, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32))
@@ -285,7 +284,7 @@ def check_training_data(X, y, *, need_two_classes=True):
         if len(classes) < 2:
             raise ValueError(f"y has only one class ({classes[0]!r}): a classifier needs at least 2 classes.")
     return X, y
-    
+
 
 def check_labels(y):
     """Class labels as scikit-learn's classifiers take them: discrete values, no NaN."""
