@@ -130,7 +130,7 @@ class TrainConfig:
 
         sizes = tuple(self.hidden_layer_sizes)
         need(all(isinstance(s, (int, np.integer)) and s >= 1 for s in sizes),
-             f"hidden_layer_sizes must be whole numbers >= 1, got {sizes}")
+             f"hidden layer sizes (hidden_layer_sizes) must be whole numbers >= 1, got {sizes}")
         acts = self.hidden_activations()
         need(len(acts) == len(sizes), f"{len(sizes)} hidden layers need {len(sizes)} activations, got {len(acts)}")
         for a in acts:
