@@ -145,7 +145,8 @@ class TrainConfig:
         need(_number(self.momentum, 0, 1), f"momentum must be in [0, 1], got {self.momentum!r}")
         need(_number(self.beta_1, 0, 1, high_open=True) and _number(self.beta_2, 0, 1, high_open=True),
              f"beta_1 and beta_2 must be in [0, 1), got {self.beta_1!r} and {self.beta_2!r}")
-        need(_number(self.epsilon, 0, math.inf, low_open=True, high_open=True), f"epsilon must be > 0, got {self.epsilon!r}")
+        need(_number(self.epsilon, 0, math.inf, low_open=True, high_open=True),
+             f"epsilon must be > 0, got {self.epsilon!r}")
         need(_number(self.alpha, 0, math.inf), f"alpha (L2) must be >= 0, got {self.alpha!r}")
         need(_whole(self.epochs), f"epochs (max_iter) must be a whole number >= 1, got {self.epochs!r}")
         need(_whole(self.batch_size), f"batch_size must be a whole number >= 1, got {self.batch_size!r}")
@@ -322,7 +323,7 @@ def _labels_of(y, kind):
 
 
 def prepare_data(config: TrainConfig, X, y, *, rng, n_outputs, dtype, input_scale, classes=None,
-                 target_kind=None, validation=None, sample_weight=None) -> TrainingData:
+                 target_kind=None, validation=None, sample_weight=None, on_prepare=None) -> TrainingData:
     """The data a run trains on, from its inputs alone (and ``rng`` for the split and augmentation).
 
     ``target_kind`` None: y holds class labels (sorted ``classes``); ``config.validation_fraction``
@@ -330,7 +331,8 @@ def prepare_data(config: TrainConfig, X, y, *, rng, n_outputs, dtype, input_scal
     training digits get ``config.augment`` re-rendered and ``config.shifts`` shifted copies; labels
     become one-hot targets over ``n_outputs`` units. Otherwise y is already the (n, n_outputs)
     target matrix of that kind (see ``TARGET_KINDS``) and ``validation`` the only held-out data.
-    Inputs are scaled by ``input_scale`` and cast to ``dtype``.
+    Inputs are scaled by ``input_scale`` and cast to ``dtype``. ``on_prepare(fraction)`` follows
+    the building of the augmented copies and may raise to cancel it.
     """
     weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
     if target_kind is None and validation is None and config.validation_fraction > 0:
@@ -349,7 +351,7 @@ def prepare_data(config: TrainConfig, X, y, *, rng, n_outputs, dtype, input_scal
 
         parts = [(X, y)]
         if config.augment:
-            parts.append(augment.augment(X, y, int(config.augment), rng))
+            parts.append(augment.augment(X, y, int(config.augment), rng, on_prepare))
         if config.shifts:
             parts.append(augment.shifted_copies(X, y))
         X, y = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
@@ -432,11 +434,14 @@ class Training:
     trained, with the L2 penalty of the weights it saw, that is scikit-learn's ``loss_curve_``
     (its mean batch loss), at no extra forward pass; "batch_loss" — that loss alone
     (``train_accuracy`` None), what the estimators need.
+    ``on_prepare``: called with the fraction (0..1) of the augmented copies built so far; it may
+    raise to cancel building them. ``stop()`` acts between batches: a run stopped mid-epoch
+    goes back to the last finished epoch's weights.
     """
 
     def __init__(self, config: TrainConfig, X, y, validation=None, model: Network | None = None, classes=None,
                  *, optimizer=None, rng=None, measure="full", sample_weight=None, target_kind=None,
-                 stopping: Stopping | None = None, samples_seen: int = 0):
+                 stopping: Stopping | None = None, samples_seen: int = 0, on_prepare=None):
         self.config = config.validate()
         if measure not in _MEASURES:
             raise ValueError(f"measure must be one of {', '.join(map(repr, _MEASURES))}, got {measure!r}")
@@ -458,7 +463,7 @@ class Training:
         n_outputs = model.sizes[-1] if model is not None else n_targets
         self.data = data = prepare_data(config, X, y, rng=self.rng, n_outputs=n_outputs, dtype=dtype,
                                         input_scale=scale, classes=self.classes, target_kind=target_kind,
-                                        validation=validation, sample_weight=sample_weight)
+                                        validation=validation, sample_weight=sample_weight, on_prepare=on_prepare)
         n_features = X.shape[1]
         self.model = model or build_network(config, n_features, n_targets, self.rng)
         # Two classes may share one sigmoid unit (its output is the probability of classes[1]),
@@ -512,7 +517,7 @@ class Training:
         if self.status != "running":
             raise StopIteration
         if self._stop_requested:
-            self._finish("stopped", "Stopped: the model keeps the weights of the last finished epoch.")
+            self._finish("stopped", self._stopped_message())
             raise StopIteration
         if self._start is None:
             self._start = time.perf_counter()
@@ -521,10 +526,11 @@ class Training:
                 # SET's step "after each epoch but the last", taken when the next epoch starts so
                 # the model between records is exactly the one the last record measured.
                 evolve(self.model, self.config.zeta, self.rng, self.optimizer)
-            if self._per_batch:
-                self._run_epoch_per_batch()
-            else:
-                self._run_epoch()
+            finished = self._run_epoch_per_batch() if self._per_batch else self._run_epoch()
+            if not finished:
+                self._restore(self._last_good)   # stopped mid-epoch: back to the last finished one
+                self._finish("stopped", self._stopped_message())
+                raise StopIteration
             self.samples_seen += self._x.shape[0]
             record = self._measure()
         if not (math.isfinite(record.train_loss) and np.all(np.isfinite(self.model.params))):
@@ -547,8 +553,13 @@ class Training:
         return record
 
     def stop(self):
-        """Ask the run to end before its next epoch (safe to call from another thread)."""
+        """Ask the run to end before its next batch (safe to call from another thread)."""
         self._stop_requested = True
+
+    def _stopped_message(self) -> str:
+        if self.epoch == 0:
+            return "Stopped before the first epoch finished: no epoch ran, so there is no trained model."
+        return "Stopped: the model keeps the weights of the last finished epoch."
 
     def run(self) -> "Training":
         """Train to the end; return self."""
@@ -579,7 +590,8 @@ class Training:
 
     # ---- one epoch ---------------------------------------------------------------------------
 
-    def _run_epoch(self):
+    def _run_epoch(self) -> bool:
+        """One pass over the batches; False if ``stop()`` cut it short (checked before each batch)."""
         cfg, backprop = self.config, self._backprop
         if cfg.shuffle:
             order = self._order = self.rng.permutation(len(self._x))
@@ -594,11 +606,15 @@ class Training:
             # Plain SGD: the step folded into the backward pass (same update, fewer passes).
             sgd_step, lr = backprop.sgd_step, self.optimizer.learning_rate
             for x, y, outputs, _ in self._batches(cfg.shuffle):
+                if self._stop_requested:
+                    return False
                 sgd_step(x, y, loss, alpha, lr, outputs)
                 if alpha:
                     weight_sq += backprop.weight_sq
         else:
             for x, y, outputs, scale in self._batches(cfg.shuffle):
+                if self._stop_requested:
+                    return False
                 gradient(x, y, loss, alpha, False, outputs)
                 if alpha:
                     weight_sq += backprop.weight_sq
@@ -607,6 +623,7 @@ class Training:
                 step(params, grads)
         self._weight_sq = weight_sq
         self.epoch += 1
+        return True
 
     def _batches(self, shuffled):
         """(inputs, targets, outputs slice, weight-gradient scale) of each batch, as views, built once.
@@ -632,8 +649,9 @@ class Training:
             scale = self._weight_scales[length] = self.model.summed_weight_scale(length)
         return scale
 
-    def _run_epoch_per_batch(self):
-        """One epoch over sparse or weighted data: each batch gathered (and made dense) on its own."""
+    def _run_epoch_per_batch(self) -> bool:
+        """One epoch over sparse or weighted data, each batch gathered (and made dense) on its own;
+        False if ``stop()`` cut it short."""
         cfg, backprop, data = self.config, self._backprop, self.data
         n, size = self._x.shape[0], backprop.batch_size
         order = self._order = self.rng.permutation(n) if cfg.shuffle else np.arange(n)
@@ -641,6 +659,8 @@ class Training:
         weights = None if data.weights is None else data.weights[order]
         params, grads, weight_sq = self.model.params, backprop.grads, 0.0
         for k in range(0, n, size):
+            if self._stop_requested:
+                return False
             rows = order[k:k + size]
             m = len(rows)
             if data.sparse:
@@ -660,6 +680,7 @@ class Training:
             self.optimizer.step(params, grads)
         self._weight_sq = weight_sq
         self.epoch += 1
+        return True
 
     # ---- what an epoch measured ----------------------------------------------------------------
 
@@ -768,9 +789,10 @@ class Training:
                                       + (" Restored the best weights." if self._watches_validation() else ""))
 
 
-def train(config: TrainConfig, X, y, validation=None, model: Network | None = None) -> Training:
+def train(config: TrainConfig, X, y, validation=None, model: Network | None = None, on_prepare=None) -> Training:
     """Start a training run of ``config`` on ``X`` (n, features), labels ``y`` (n,); iterate it for records.
 
     The data is checked as ``MLPClassifier`` checks it: a ValueError says what is wrong.
+    ``on_prepare``: see ``Training``.
     """
-    return Training(config, X, y, validation=validation, model=model)
+    return Training(config, X, y, validation=validation, model=model, on_prepare=on_prepare)
