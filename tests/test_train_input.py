@@ -1,9 +1,10 @@
 """Bad input to ``train()`` gets scikit-learn's kind of answer: a ValueError that says what is wrong
-(the checks ``MLPClassifier`` applies, from the one validator both use)."""
+(the checks ``MLPClassifier`` applies, from the one validator both use); and the loop that sparse
+or weighted input goes through stops between batches like the fast one."""
 import numpy as np
 import pytest
 
-from mlp import MLPClassifier, TrainConfig, train
+from mlp import MLPClassifier, TrainConfig, Training, train
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 CONFIG = TrainConfig(hidden_layer_sizes=(4,), epochs=2)
@@ -57,3 +58,25 @@ def test_bad_x_is_refused_like_the_estimator_refuses_it(data, X, message):
         train(CONFIG, X, y)
     with pytest.raises(ValueError, match=message):
         MLPClassifier(hidden_layer_sizes=(4,), max_iter=2).fit(X, y)
+
+
+@pytest.mark.parametrize("kind", ["weighted", "sparse"])
+def test_stop_acts_between_batches_in_the_weighted_and_sparse_loop(data, kind):
+    """Weighted or sparse data go a batch at a time through their own loop; stop() acts there too
+    and the model goes back to the last finished epoch (here: the start)."""
+    from scipy import sparse
+
+    X, y = data
+    extra = {"sample_weight": np.linspace(0.5, 2.0, len(y))} if kind == "weighted" else {}
+    run = Training(CONFIG.replace(batch_size=5), sparse.csr_matrix(X) if kind == "sparse" else X, y, **extra)
+    start, steps, step = run.model.params.copy(), [], run.optimizer.step
+
+    def step_then_stop(params, grads):
+        step(params, grads)
+        steps.append(1)
+        if len(steps) == 2:
+            run.stop()
+    run.optimizer.step = step_then_stop
+    assert list(run) == [] and run.status == "stopped" and len(steps) == 2
+    np.testing.assert_array_equal(run.model.params, start)
+    assert "no epoch ran" in run.message
