@@ -23,13 +23,13 @@ sparse connectivity draws its masks from a NumPy Generator seeded from that stre
 Our own parameters: ``activation`` may be a tuple with one name per hidden layer; the
 classifier's ``loss`` ("log_loss" — also called "cross_entropy" —, "mse", "mse_as_published");
 ``learning_rate="cosine"``, a cosine decay from ``learning_rate_init`` to 0 over ``max_iter``
-epochs; ``dtype`` ("float32"/"float64"; None, the default, follows the input);
-``dropout`` (inverted dropout on the hidden layers while training: one rate, or one per hidden
-layer; stochastic solvers only); sparse connectivity (see ``mlp.sparse``): ``connectivity``
-("dense", "static", "set"), ``set_epsilon`` or ``density`` for each sparse layer's density, ``zeta`` (the share SET rewires after each epoch
-of a ``fit``; ``partial_fit`` trains the topology it has), ``sparse_output``. A sparse fit starts
-from scikit-learn's weights on a random mask, scaled by 1/√density; ``coef_masks_`` holds the
-masks (None when dense) and ``coefs_`` is zero outside them.
+epochs; ``dtype`` ("float32"/"float64"; None, the default, follows the input); ``dropout``
+(inverted dropout on the hidden layers while training: one rate, or one per hidden layer;
+stochastic solvers only); sparse connectivity (see ``mlp.sparse``): ``connectivity`` ("dense",
+"static", "set"), ``set_epsilon`` or ``density`` for each sparse layer's density, ``zeta`` (the
+share SET rewires after each epoch of a ``fit``; ``partial_fit`` trains the topology it has),
+``sparse_output``. A sparse fit starts from scikit-learn's weights on a random mask, scaled by
+1/√density; ``coef_masks_`` holds the masks (None when dense) and ``coefs_`` is zero outside them.
 """
 from __future__ import annotations
 
@@ -148,7 +148,8 @@ class BaseMLP(BaseEstimator):
             batch_size = min(200, n)
         else:
             if self.batch_size > n:
-                warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped")
+                warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
+                              stacklevel=3)
             batch_size = min(int(self.batch_size), n)
         config = self._config(batch_size, 1 if incremental else self.max_iter, dtype, Y.shape[1])
         # partial_fit keeps the optimiser's state (Adam's moments, momentum, an adapted learning
@@ -187,7 +188,7 @@ class BaseMLP(BaseEstimator):
             raise ValueError(f"{NON_FINITE} ({run.message})")
         if run.status == "completed" and not incremental:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                          "optimization hasn't converged yet.", ConvergenceWarning)
+                          "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
 
     def _config(self, batch_size, epochs, dtype, n_outputs) -> TrainConfig:
         """These parameters as the engine's ``TrainConfig`` (whose ``validate`` checks them)."""
