@@ -26,9 +26,7 @@ from .network import Network
 from .optimizers import OPTIMIZERS, SGD, Adam, Momentum
 from .persistence import ModelFileError, load_model, model_to_bytes, save_model
 from .preprocess import BlankImageError, ImageError, image_to_digit
-from .regressor import MLPRegressor
 from .training import EpochRecord, TrainConfig, Training, train
-
 
 
 def __getattr__(name):
@@ -37,6 +35,9 @@ def __getattr__(name):
     if name in ("MLPClassifier", "EXPECTED_FAILED_CHECKS"):
         from . import estimator
         return getattr(estimator, name)
+    if name == "MLPRegressor":
+        from .regressor import MLPRegressor
+        return MLPRegressor
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -12,7 +12,6 @@ the network divides it by n for the mean.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import xlogy
 
 from .activations import Sigmoid, Softmax, get_activation
 
@@ -130,6 +129,8 @@ class Poisson:
 
     @staticmethod
     def per_sample(y_true, y_pred):
+        from scipy.special import xlogy  # SciPy only where a Poisson loss is asked for
+
         y_true = np.asarray(y_true, dtype=np.result_type(y_pred, np.float32))
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return np.sum(xlogy(y_true, y_true / y_pred) - y_true + y_pred, axis=1)
@@ -181,6 +182,8 @@ def check_pair(loss, output) -> None:
 
 def sample_losses(loss, y_true, y_pred, output) -> np.ndarray:
     """Each sample's loss, (n,): what ``loss_value`` averages (for weighted means)."""
+    from scipy.special import xlogy  # only weighted and Poisson runs need it
+
     loss = get_loss(loss)
     if loss is Poisson:
         return Poisson.per_sample(y_true, y_pred)
