@@ -14,7 +14,8 @@ if "pandas" not in __import__("sys").modules:
 
 import streamlit as st  # noqa: E402
 
-from ui import data, draw, explain, handwriting, history, lesson, lifecycle, results, sidebar, training_view  # noqa: E402
+from ui import (data, draw, explain, handwriting, history, inspect_views, lesson, lifecycle, results,  # noqa: E402
+                sidebar, training_view)
 from ui.errors import guard  # noqa: E402
 from ui.session import LabState, collect  # noqa: E402
 
@@ -40,6 +41,8 @@ with train_tab, guard("the Train tab"):
     lesson.show(lab, digits)
     history.show(lab)
 with inspect_tab, guard("the Inspect tab"):
+    inspect_views.show(lab, digits)
+    st.divider()
     results.show(lab, digits)
 with draw_tab, guard("the Draw tab"):
     draw.show(lab)

@@ -10,8 +10,7 @@ import streamlit as st
 from PIL import Image, ImageOps
 
 from mlp.preprocess import BlankImageError, ImageError, digit_variants, variants_proba
-from ui import charts, explain, handwriting
-from ui.data import default_model
+from ui import charts, explain, explain_view, handwriting, model_choice
 from ui.errors import guarded
 from ui.session import LabState
 
@@ -61,6 +60,7 @@ def _panel(state: LabState) -> None:
     from streamlit_drawable_canvas import st_canvas  # needs the Streamlit runtime; never import at module level
 
     ss = st.session_state
+    choice = _choose_model(state)
     left, right = st.columns([1, 1.3], gap="large")
     with left:
         st.subheader("Draw a digit")
@@ -105,18 +105,35 @@ def _panel(state: LabState) -> None:
         if upload_error:
             st.error(f"Could not read {upload.name}: {upload_error}")
         with st.container(key="prediction"):
-            _prediction(state, source, digit, message, upload)
+            _prediction(choice, source, digit, message, upload)
+    if digit is not None:
+        explain_view.show(choice, digit[0])
 
 
-def _prediction(state: LabState, source, variants, message, upload) -> None:
+def _choose_model(state: LabState) -> model_choice.Chosen:
+    """The model picker above the canvas, and what the visitor should know about the choice."""
+    with st.container(key="answer_model"):
+        choice = model_choice.selector(state, "draw_model", "Which model answers",
+                                       help="The default model ships with MLP Lab; your runs and loaded files join "
+                                            "the list. Training never changes this choice.")
+        newest = model_choice.newest_other(state, choice.key)
+        if newest:
+            st.caption(f"{newest} is ready: pick it above to let it answer.")
+        note = explain_view.augment_note(choice)
+        if note:
+            st.warning(note, icon="✏️")
+    return choice
+
+
+def _prediction(choice: model_choice.Chosen, source, variants, message, upload) -> None:
     if variants is None:
         st.subheader("Your digit will appear here" if message == "Draw a digit" else "No digit")
         st.caption(message if message != "Draw a digit" else
                    "Draw one on the canvas or upload a photo; the network's answer appears here.")
         return
-    model = state.model if state.model is not None else default_model()
-    who = (f"Answered by **{state.model_name}**." if state.model is not None else
-           "Answered by the **default model** (train your own in the Train tab and it answers instead).")
+    model = choice.model
+    who = f"Answered by the **{choice.label.lower()}**" if choice.is_default else f"Answered by **{choice.label}**"
+    who += " with your edits (see *Take it apart* below)." if choice.edits else "."
     proba = variants_proba(model, variants)
     digit = variants[0]
     classes = list(np.asarray(model.classes_ if hasattr(model, "classes_") else model.classes))
@@ -127,9 +144,15 @@ def _prediction(state: LabState, source, variants, message, upload) -> None:
         thumb = st.session_state.get("upload_thumb")
         if source == "upload" and upload is not None and thumb is not None:
             st.image(thumb, caption="Your upload", width=112)
+    threshold = st.session_state.get("confidence_threshold", 0.0)
     with b:
-        st.markdown(f"### It's a **{classes[best]}**")
-        st.markdown(f"{proba[best]:.0%} sure · from the {'upload' if source == 'upload' else 'drawing'}")
+        if proba[best] < threshold:
+            st.markdown("### I don't know")
+            st.markdown(f"Best guess **{classes[best]}**, {proba[best]:.0%} sure: below your {threshold:.0%} "
+                        "threshold (Inspect → Confidence)")
+        else:
+            st.markdown(f"### It's a **{classes[best]}**")
+            st.markdown(f"{proba[best]:.0%} sure · from the {'upload' if source == 'upload' else 'drawing'}")
         st.caption(who)
     st.plotly_chart(charts.probability_figure(proba, classes), key="proba_chart", config={"displayModeBar": False})
     st.caption(explain.PROBABILITIES)
