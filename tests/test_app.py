@@ -292,11 +292,14 @@ def test_upload_predicts_and_a_bad_upload_keeps_the_drawing(at, digits):
     assert "### It's a **1**" in prediction_text(at) and "from the drawing" in prediction_text(at)  # drawing stays
 
 
-def test_after_training_the_visitors_model_answers(at):
+def test_after_training_the_default_still_answers_until_the_visitor_picks_the_run(at):
     lab = train(at)
     at.session_state["canvas"] = canvas_value(drawn_one())
     at.run()
-    assert f"Answered by **your run {lab.job.id}**" in texts(at)
+    assert "Answered by the **default model**" in texts(at)
+    key = next(iter(at.session_state["model_shelf"]))
+    at.radio(key="draw_model").set_value(key).run()
+    assert f"Answered by **Your run {lab.job.id}**" in texts(at)
 
 
 def test_a_queued_run_shows_one_line_until_it_gets_a_slot(at):

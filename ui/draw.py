@@ -107,7 +107,7 @@ def _panel(state: LabState) -> None:
         with st.container(key="prediction"):
             _prediction(choice, source, digit, message, upload)
     if digit is not None:
-        explain_view.show(choice, digit[0])
+        explain_view.show(choice, digit)
 
 
 def _choose_model(state: LabState) -> model_choice.Chosen:

@@ -7,10 +7,11 @@ import numpy as np
 import streamlit as st
 
 from mlp import explain
+from mlp.preprocess import variants_proba
 from ui import charts, data, model_choice
 from ui.model_choice import Chosen
 
-MAX_SHOWN_UNITS = 256   # a wider layer shows its most active units (the default model has 4608)
+MAX_SHOWN_UNITS = 128   # a wider layer shows its most active units (the default model has 4608)
 GRID_COLUMNS = 32
 TOP_UNITS = 4
 GAINS = {"Switch off": 0.0, "Halve": 0.5, "Double": 2.0, "Restore": 1.0}
@@ -88,8 +89,8 @@ def attribution_figure(x, attribution, target) -> dict:
         {"type": "heatmap", "z": a.tolist(), "zmin": -top, "zmax": top, "zmid": 0, "text": text,
          "hovertemplate": "row %{y}, column %{x}: %{text}<extra></extra>",
          "colorscale": [[0, AGAINST], [0.5, "rgba(255,255,255,0)"], [1, TOWARD]],
-         "colorbar": {"title": {"text": f"against · toward {target}", "side": "right"}, "thickness": 12,
-                      "tickvals": [-top, 0, top], "ticktext": ["against", "0", "toward"], "len": 0.9}}],
+         "colorbar": {"thickness": 12,
+                      "tickvals": [-top, 0, top], "ticktext": [f"against {target}", "0", f"toward {target}"], "len": 0.9}}],
         "layout": {"height": 300, "width": 330, "margin": {"l": 5, "r": 5, "t": 5, "b": 5}, "font": charts.FONT,
                    "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "white",
                    "xaxis": {"visible": False, "fixedrange": True, "constrain": "domain"},
@@ -130,13 +131,14 @@ def augment_note(c: Chosen) -> str | None:
             "on eight re-rendered copies of every digit.")
 
 
-def show(c: Chosen, digit: np.ndarray) -> None:
-    """Everything below the answer for the digit shown (8x8, 0..16) answered by `c`."""
+def show(c: Chosen, variants: np.ndarray) -> None:
+    """Everything below the answer for a digit's renderings (k, 8, 8), [0] the one shown: the
+    layers and attributions are those of [0]; the outputs are the answer's (the mean over all)."""
     net = c.model.network
-    x = np.asarray(digit, dtype=float).reshape(64)
+    x = np.asarray(variants[0], dtype=float).reshape(64)
     gains = explain.gain_vectors(net, c.edits)
     outputs = explain.layer_outputs(net, x, gains)   # the edited copy's flow, switched-off units dark
-    proba = c.model.predict_proba(x[None])[0]
+    proba = variants_proba(c.model, variants)
     classes = list(np.asarray(c.model.classes))
     target = int(np.argmax(proba))
     ss = st.session_state
@@ -163,7 +165,7 @@ def show(c: Chosen, digit: np.ndarray) -> None:
     with right, st.container(key="attribution"):
         _why(c, net, x, target, classes)
     with st.container(key="take_apart"):
-        _take_apart(c, x, picked, proba, classes)
+        _take_apart(c, x, picked, proba, classes, variants)
 
 
 def _why(c: Chosen, net, x, target: int, classes) -> None:
@@ -185,7 +187,7 @@ def _why(c: Chosen, net, x, target: int, classes) -> None:
         st.caption(" · ".join(f"unit {u}: {contrib[u]:+.2f}" for u in best))
 
 
-def _take_apart(c: Chosen, x, picked, proba, classes) -> None:
+def _take_apart(c: Chosen, x, picked, proba, classes, variants) -> None:
     st.markdown("**Take it apart**")
     if picked is None:
         st.caption("Click a square in the picture above to see what that unit computes, and switch it off.")
@@ -193,7 +195,7 @@ def _take_apart(c: Chosen, x, picked, proba, classes) -> None:
         _unit(c, x, *picked)
     _edit_buttons(c, picked, x, classes)
     if c.edits:
-        _effect(c, x, proba, classes)
+        _effect(c, proba, classes, variants)
 
 
 def _unit(c: Chosen, x, layer: int, unit: int) -> None:
@@ -235,9 +237,9 @@ def _off_top(c: Chosen, x) -> None:
         model_choice.push_edit(c.key, 0, int(u), 0.0)
 
 
-def _effect(c: Chosen, x, proba, classes) -> None:
+def _effect(c: Chosen, proba, classes, variants) -> None:
     digits = data.digits()
-    before = c.base.predict_proba(x[None])[0]
+    before = variants_proba(c.base, variants)
     b, a = int(np.argmax(before)), int(np.argmax(proba))
     off = sum(g == 0 for g in c.edits.values())
     changed = len(c.edits) - off

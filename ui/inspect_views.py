@@ -9,6 +9,7 @@ import threading
 import numpy as np
 import streamlit as st
 
+import mlp
 from mlp import augment, explain
 from ui import charts, data, model_choice
 
@@ -153,13 +154,13 @@ def show(state, digits) -> None:
         st.caption(f"Showing the **{c.label.lower() if c.is_default else c.label}** on the 450 held-out digits "
                    "it never trained on." + (" Units you switched off in the Draw tab are not applied here."
                                              if model_choice.edits(c.key) else ""))
-    # Lazy tabs: only the open one runs, so a rerun never pays for the views nobody looks at.
+    # One view at a time (a segmented control, not tabs: tabs would run every view on every rerun).
     views = {"Points map": _points_map, "Confidence": _confidence, "Robustness": _robustness_view,
              "The data it learns from": _data}
-    for tab, view in zip(st.tabs(list(views), key="inspect_views", on_change="rerun"), views.values()):
-        if tab.open:
-            with tab:
-                view(c, digits)
+    name = st.segmented_control("View", list(views), key="inspect_view", default="Points map",
+                                label_visibility="collapsed") or "Points map"
+    with st.container(key="inspect_view_box"):
+        views[name](c, digits)
 
 
 def _points_map(c, digits) -> None:
@@ -219,7 +220,7 @@ def _robustness_view(c, digits) -> None:
                "sturdier the model. Rotation turns the 8×8 picture itself; the stroke steps redraw each digit "
                "with more or less ink, as the re-rendered training copies are drawn.")
     cols = st.columns(len(explain.DAMAGES), gap="medium")
-    default = data.default_model()
+    default = mlp.default_model()   # read-only here
     for col, kind in zip(cols, explain.DAMAGES):
         lines = {c.label: _robustness(c.key, kind, c.base)}
         if not c.is_default:
@@ -271,7 +272,7 @@ def _data(c, digits) -> None:
     shifts = np.concatenate([augment.shift(x[None], dy, dx) for dy, dx in augment.HALF_PIXEL_SHIFTS])
     copies, _ = augment.augment(x[None], np.array([k]), 8, np.random.default_rng(ss.get("data_pick", 0)))
     with b:
-        _strip([x], "original", 10)
+        _strip([x], f"original: training digit #{pick}, a {k}", 10)
         _strip(shifts, "half-pixel shifts: up, down, left, right", 10)
         _strip(copies, "eight re-rendered copies", 10)
 
