@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 
 import numpy as np
 import streamlit as st
@@ -16,8 +17,9 @@ from ui import charts, data, model_choice
 CLASS_COLOURS = ("#2563eb", "#f97316", "#16a34a", "#dc2626", "#9333ea", "#0891b2", "#ca8a04", "#db2777",
                  "#4b5563", "#65a30d")
 SHADES = " ·░▒▓█"       # ink 0..16 as text art in a hover box
-PROJECTIONS = {"pca": "PCA (instant)", "tsne": "t-SNE (slow: tens of seconds the first time)"}
+PROJECTIONS = {"pca": "PCA", "tsne": "t-SNE (slow)"}
 EXAMPLES_PER_CLASS = 16
+WARM_DELAY_S = 15.0   # after the first page, before rendering the damaged digits
 
 
 # ----------------------------------------------------------------------------- pure helpers
@@ -48,7 +50,7 @@ def points_figure(points, y, predicted, X) -> dict:
             "customdata": [[int(j), int(predicted[j]), text_art(X[j])] for j in i],
             "marker": {"color": CLASS_COLOURS[k], "size": [10 if w else 7 for w in wrong],
                        "symbol": ["x" if w else "circle" for w in wrong], "opacity": 0.85},
-            "hovertemplate": ("<b>digit %{customdata[0]}: a " + str(k) + ", read as %{customdata[1]}</b><br>"
+            "hovertemplate": ("<b>held-out digit %{customdata[0]}: a " + str(k) + ", read as %{customdata[1]}</b><br>"
                               "%{customdata[2]}<extra></extra>")})
     return {"data": data_, "layout": {
         "height": 520, "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "font": charts.FONT,
@@ -75,16 +77,16 @@ def coverage_figure(curve, threshold: float) -> dict:
                    "legend": {"x": 0.02, "y": 0.05},
                    "xaxis": {"title": {"text": "share of held-out digits it answers (coverage)"}, "tickformat": ".0%",
                              "range": [-0.02, 1.02], "gridcolor": "#e5e7eb"},
-                   "yaxis": {"title": {"text": "accuracy on the ones it answers"}, "tickformat": ".0%",
+                   "yaxis": {"title": {"text": "accuracy on the ones it answers"}, "tickformat": ".1%",
                              "gridcolor": "#e5e7eb"}}}
 
 
 def robustness_figure(kind: str, lines: dict) -> dict:
     """Accuracy per damage step of `kind`, one line per model {label: accuracies}."""
     _, steps, title = explain.DAMAGES[kind]
-    colours = (charts.TRAIN, charts.VALIDATION)
+    colours = (charts.TRAIN, charts.VALIDATION)   # the chosen model first, solid; the default dotted
     return {"data": [{"type": "scatter", "mode": "lines+markers", "x": list(steps), "y": list(map(float, acc)),
-                      "name": label, "line": {"color": colours[i % 2], "width": 3, "dash": "solid" if i else "dot"},
+                      "name": label, "line": {"color": colours[i % 2], "width": 3, "dash": "dot" if i else "solid"},
                       "hovertemplate": f"{label}: %{{y:.1%}}<extra></extra>"}
                      for i, (label, acc) in enumerate(lines.items())],
             "layout": {"height": 300, "margin": {"l": 50, "r": 10, "t": 30, "b": 50}, "font": charts.FONT,
@@ -106,8 +108,12 @@ def _evaluation(model_key: str, _model) -> tuple:
 
 
 @st.cache_data(max_entries=48, show_spinner="Placing 450 digits on the map…")
-def _points(model_key: str, layer: int, method: str, _model) -> np.ndarray:
-    return explain.project(explain.layer_features(_model, data.digits().X_test)[layer], method)
+def _points(model_key: str, layer: int, method: str, _model) -> dict:
+    """The points map's figure for one model, layer and projection (built once: ~0.1 s)."""
+    d = data.digits()
+    _, predicted = _evaluation(model_key, _model)
+    pts = explain.project(explain.layer_features(_model, d.X_test)[layer], method)
+    return points_figure(pts, d.y_test, predicted, d.X_test)
 
 
 def _damaged(kind: str) -> list:
@@ -123,15 +129,19 @@ def _damaged_sets(kind: str) -> list:
 
 
 def _warm_damage() -> None:
-    """Render the damaged digits (about 2.5 s of CPU, once per server) in a thread the first time
-    anyone opens Inspect, so the Robustness view is ready when they get to it."""
+    """Render the damaged digits (about 2.5 s of CPU, once per server) in a thread, shortly after
+    the first page is served (not during it), so the Robustness view is ready when asked for."""
     global _WARMING
     with _WARM_LOCK:
         if _WARMING:
             return
         _WARMING = True
-    threading.Thread(target=lambda: [_damaged(k) for k in explain.DAMAGES], daemon=True,
-                     name="damage-warmup").start()
+    def warm():
+        time.sleep(WARM_DELAY_S)
+        for kind in explain.DAMAGES:
+            _damaged(kind)
+
+    threading.Thread(target=warm, daemon=True, name="damage-warmup").start()
 
 
 _WARM_LOCK, _DAMAGE_LOCK = threading.Lock(), threading.Lock()
@@ -176,10 +186,10 @@ def _points_map(c, digits) -> None:
                                  key="points_method", default="pca") or "pca"
     layer = min(layer, len(names) - 1)
     _, predicted = _evaluation(c.key, c.base)
-    pts = _points(c.key, layer, method, c.base)
+    figure = _points(c.key, layer, method, c.base)
     left, right = st.columns([2.2, 1], gap="medium")
     with left, st.container(key="points_map"):
-        event = st.plotly_chart(points_figure(pts, digits.y_test, predicted, digits.X_test), key="points_chart",
+        event = st.plotly_chart(figure, key="points_chart",
                                 on_select="rerun", selection_mode="points", config={"displayModeBar": False})
     picked = event["selection"]["points"] if event else []
     with right, st.container(key="points_digit"):
@@ -189,7 +199,10 @@ def _points_map(c, digits) -> None:
             st.markdown(f"Held-out digit {j}: a **{digits.y_test[j]}**, read as **{predicted[j]}**")
         else:
             st.caption("Click a dot to see its digit here.")
-        st.caption(f"{names[layer]}: {'PCA keeps the two directions along which the digits differ most' if method == 'pca' else 't-SNE keeps neighbours next to each other (distances between clusters mean little)'}.")
+        how = ("PCA keeps the two directions along which the digits differ most." if method == "pca" else
+               "t-SNE keeps neighbours next to each other; distances between clusters mean little. It takes "
+               "several seconds (more on a busy server) the first time for each layer, then it is remembered.")
+        st.caption(f"{names[layer]}: {how}")
 
 
 def _confidence(c, digits) -> None:
@@ -228,8 +241,7 @@ def _robustness_view(c, digits) -> None:
         with col:
             st.plotly_chart(robustness_figure(kind, lines), key=f"robust_{kind}", config={"displayModeBar": False})
             sets = _damaged(kind)
-            strip = np.concatenate([charts.digit_image(Xd[0], 5) for _, Xd in sets], axis=1)
-            st.image(strip, caption=f"One digit at each {kind} step", width="stretch")
+            st.image(digit_row([Xd[0] for _, Xd in sets], 5), caption=f"One digit at each {kind} step")
 
 
 def _data(c, digits) -> None:
@@ -250,14 +262,15 @@ def _data(c, digits) -> None:
                                     "yaxis": {"range": [0, counts.max() * 1.2], "title": {"text": "training digits"}}}},
                         key="data_counts", config={"displayModeBar": False})
         st.markdown("**The average digit**")
-        means = np.concatenate([charts.digit_image(X[y == k].mean(axis=0), 6) for k in range(10)], axis=1)
-        st.image(means, caption="Every training digit of each class laid on top of each other", width="stretch")
+        st.image(digit_row([X[y == k].mean(axis=0) for k in range(10)], 5),
+                 caption="Every training digit of each class laid on top of each other")
     with right:
         k = st.segmented_control("Examples of", list(range(10)), key="data_class", default=0)
         k = 0 if k is None else k
         idx = np.flatnonzero(y == k)[:EXAMPLES_PER_CLASS]
-        row = [np.concatenate([charts.digit_image(X[i], 5) for i in idx[r:r + 8]], axis=1) for r in (0, 8)]
-        st.image(np.concatenate(row, axis=0), caption=f"The first {len(idx)} training {k}s", width=360)
+        rows = [digit_row(X[idx[r:r + 8]], 5) for r in (0, 8)]
+        gap = np.full((5, rows[0].shape[1]), 255, np.uint8)
+        st.image(np.concatenate([rows[0], gap, rows[1]]), caption=f"The first {len(idx)} training {k}s")
     st.markdown("**What the training options make of a digit**")
     st.caption("*Half-pixel shifts* add four copies of each digit, moved half a pixel up, down, left and right. "
                "*Re-rendered copies* redraw it with random slant, rotation, stroke width and wobble, through the "
@@ -277,9 +290,15 @@ def _data(c, digits) -> None:
         _strip(copies, "eight re-rendered copies", 10)
 
 
-def _strip(images, caption: str, scale: int) -> None:
-    gap = np.full((8 * scale, scale), 255, np.uint8)
+def digit_row(images, scale: int) -> np.ndarray:
+    """8x8 digits side by side with a white gap between them: one (8*scale, ...) uint8 image."""
+    gap = np.full((8 * scale, max(2, scale)), 255, np.uint8)
     parts = []
     for im in images:
         parts += [charts.digit_image(im, scale), gap]
-    st.image(np.concatenate(parts[:-1], axis=1), caption=caption)
+    return np.concatenate(parts[:-1], axis=1)
+
+
+def _strip(images, caption: str, scale: int) -> None:
+    row = digit_row(images, scale)
+    st.image(row, caption=caption, width=row.shape[1])
