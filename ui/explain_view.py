@@ -17,8 +17,8 @@ TOP_UNITS = 4
 GAINS = {"Switch off": 0.0, "Halve": 0.5, "Double": 2.0, "Restore": 1.0}
 ACTIVE = "#fde047"      # bright = active, on a dark ground
 ASLEEP = "#0f172a"
-TOWARD = "rgba(220,38,38,0.85)"
-AGAINST = "rgba(37,99,235,0.85)"
+TOWARD = "rgba(220,38,38,0.95)"
+AGAINST = "rgba(37,99,235,0.95)"
 
 
 # ----------------------------------------------------------------------------- figures (pure)
@@ -48,6 +48,7 @@ def activations_figure(outputs, proba, classes, off=(), picked=None) -> dict:
                      "customdata": [[layer, int(u), float(h[u])] for u in idx],
                      "marker": {"symbol": "square", "size": 15, "color": h[idx].tolist(), "cmin": 0, "cmax": top,
                                 "colorscale": [[0, ASLEEP], [1, ACTIVE]], "line": {"color": lines, "width": widths}},
+                     "unselected": {"marker": {"opacity": 1}}, "selected": {"marker": {"opacity": 1}},
                      "hovertemplate": f"hidden layer {layer + 1}, unit %{{customdata[1]}}: output "
                                       "%{customdata[2]:.3g}<br>click to take it apart<extra></extra>",
                      "name": f"hidden layer {layer + 1}"})
@@ -64,6 +65,7 @@ def activations_figure(outputs, proba, classes, off=(), picked=None) -> dict:
                  "customdata": [[-1, k, float(p)] for k, p in enumerate(proba)],
                  "marker": {"symbol": "square", "size": 26, "color": proba.tolist(), "cmin": 0, "cmax": 1,
                             "colorscale": [[0, ASLEEP], [1, ACTIVE]]},
+                 "unselected": {"marker": {"opacity": 1}, "textfont": {"color": "#e2e8f0"}},
                  "hovertemplate": "output %{text}: probability %{customdata[2]:.1%}<extra></extra>", "name": "output"})
     annotations.append({"x": -0.5, "y": y0 - 1.1, "xref": "x", "yref": "y", "xanchor": "left", "showarrow": False,
                         "text": "<b>Output</b>: one unit per digit, brightness = probability", "font": {"size": 12}})
@@ -85,7 +87,7 @@ def attribution_figure(x, attribution, target) -> dict:
     text = [[f"ink {x[r, c]:.0f}/16, share {a[r, c]:+.2f}" for c in range(8)] for r in range(8)]
     return {"data": [
         {"type": "heatmap", "z": x.tolist(), "zmin": 0, "zmax": 16, "showscale": False, "hoverinfo": "skip",
-         "colorscale": [[0, "#ffffff"], [1, "#111827"]]},
+         "colorscale": [[0, "#ffffff"], [1, "#9ca3af"]]},      # light ink, so the colours stay clear
         {"type": "heatmap", "z": a.tolist(), "zmin": -top, "zmax": top, "zmid": 0, "text": text,
          "hovertemplate": "row %{y}, column %{x}: %{text}<extra></extra>",
          "colorscale": [[0, AGAINST], [0.5, "rgba(255,255,255,0)"], [1, TOWARD]],
