@@ -132,5 +132,5 @@ def test_the_draw_tabs_model_choice_holds_across_reruns(page: Page, app_url, tmp
     expect(prediction).to_contain_text("Answered by File tiny.npz")
     assert page.locator(".st-key-draw_model input[type='radio']").nth(1).is_checked()
     tab(page, "Inspect")
-    expect(page.locator(".st-key-inspect_model_box")).to_contain_text("Showing the File tiny.npz")
+    expect(page.locator(".st-key-inspect_model_box")).to_contain_text("Showing File tiny.npz")
     shot(page, "model_choice")

@@ -212,7 +212,7 @@ def _unit(c: Chosen, x, layer: int, unit: int) -> None:
     with cols[3]:
         if layer == 0:
             st.image(charts.weight_tiles(d["weights"][:, None], columns=1, scale=14), width=112,
-                     caption="Its 64 incoming weights as 8×8: red excites, blue calms")
+                     caption="Incoming weights (8×8)")
         else:
             st.plotly_chart(incoming_figure(d["weights"]), key="incoming_chart", config={"displayModeBar": False})
 
@@ -253,9 +253,13 @@ def _effect(c: Chosen, proba, classes, variants) -> None:
         st.markdown(f"**Your edits** ({what}, on your own copy; the original model is untouched)")
         cols = st.columns(2)
         cols[0].metric("Answer for your digit", f"{classes[a]} ({proba[a]:.1%})",
-                       delta=f"was {classes[b]} ({before[b]:.1%})", delta_color="off")
-        cols[1].metric("Held-out accuracy", f"{acc_after:.1%}", delta=f"{100 * (acc_after - acc_before):+.1f} points",
-                       help=f"{acc_before:.1%} before your edits, on the 450 held-out digits")
+                       delta=f"was {classes[b]} ({before[b]:.1%})", delta_color="off", delta_arrow="off")
+        points = 100 * (acc_after - acc_before)
+        cols[1].metric("Held-out accuracy", f"{acc_after:.1%}",
+                       delta="no change" if abs(points) < 0.05 else f"{points:+.1f} points",
+                       delta_color="off" if abs(points) < 0.05 else "normal",
+                       delta_arrow="off" if abs(points) < 0.05 else "auto",
+                       help=f"{acc_before:.1%} before your edits, on the {len(digits.y_test)} held-out digits")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -161,7 +161,8 @@ def show(state, digits) -> None:
         st.subheader("Look inside a model")
         c = model_choice.selector(state, "inspect_model", "Model to inspect",
                                   help="The same choice as *Which model answers* in the Draw tab.")
-        st.caption(f"Showing the **{c.label.lower() if c.is_default else c.label}** on the 450 held-out digits "
+        who = "the **default model**" if c.is_default else f"**{c.label}**"
+        st.caption(f"Showing {who} on the {len(digits.y_test)} held-out digits "
                    "it never trained on." + (" Units you switched off in the Draw tab are not applied here."
                                              if model_choice.edits(c.key) else ""))
     # One view at a time (a segmented control, not tabs: tabs would run every view on every rerun).
