@@ -10,7 +10,6 @@ import time
 import numpy as np
 import streamlit as st
 
-import mlp
 from mlp import augment, explain
 from ui import charts, data, model_choice
 
@@ -234,7 +233,7 @@ def _robustness_view(c, digits) -> None:
                "sturdier the model. Rotation turns the 8×8 picture itself; the stroke steps redraw each digit "
                "with more or less ink, as the re-rendered training copies are drawn.")
     cols = st.columns(len(explain.DAMAGES), gap="medium")
-    default = mlp.default_model()   # read-only here
+    default = data.default_model()
     for col, kind in zip(cols, explain.DAMAGES):
         lines = {c.label: _robustness(c.key, kind, c.base)}
         if not c.is_default:

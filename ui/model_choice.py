@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-import mlp
 from mlp import explain
+from ui.data import default_model
 
 DEFAULT = "default"
 CHOICE = "model_choice"      # the chosen shelf key
@@ -96,9 +96,8 @@ def chosen(state, with_edits: bool = True) -> Chosen:
     key = st.session_state.get(CHOICE, DEFAULT)
     if key not in names:
         key = st.session_state[CHOICE] = DEFAULT
-    # The process-wide default model, not ui.data's per-call copy (~50 ms to unpickle): nothing
-    # here writes to it, and edits go to a copy (`explain.with_gains`).
-    base = mlp.default_model() if key == DEFAULT else shelf(state)[key][1]
+    # The shared, read-only default model: edits go to a copy (`explain.with_gains`).
+    base = default_model() if key == DEFAULT else shelf(state)[key][1]
     active = edits(key) if with_edits else {}
     return Chosen(key, names[key], base, _edited(key, base, active) if active else base, active)
 
