@@ -5,21 +5,10 @@ import json
 
 import numpy as np
 import pytest
-import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 import mlp
 from mlp.preprocess import predict_image_proba
-from test_app import APP, canvas_value, drawn_one, texts, train
-
-
-@pytest.fixture
-def at():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    app = AppTest.from_file(APP, default_timeout=120).run()
-    assert not app.exception
-    return app
+from test_app import at, canvas_value, drawn_one, texts, train  # noqa: F401  (at: the page fixture)
 
 
 def spec(at, key):
