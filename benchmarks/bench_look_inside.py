@@ -17,13 +17,13 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-from PIL import Image, ImageDraw  # noqa: E402
+import numpy as np
+from PIL import Image, ImageDraw
 
-from mlp import default_model, explain  # noqa: E402
-from mlp.datasets import load_digits_split  # noqa: E402
-from mlp.preprocess import digit_variants, variants_proba  # noqa: E402
-from ui import charts, explain_view, inspect_views  # noqa: E402
+from mlp import default_model, explain
+from mlp.datasets import load_digits_split
+from mlp.preprocess import digit_variants, variants_proba
+from ui import charts, explain_view, inspect_views
 
 
 def seven() -> np.ndarray:
@@ -64,14 +64,17 @@ def main():
         return [json.dumps(f) for f in figs]
 
     x = digit_variants(image)
+
+    def switch_off():
+        edited = explain.with_gains(model, {(0, 7): 0.0})
+        return variants_proba(edited, x), explain.accuracy(edited, X_test, y_test)
+
     rows = [
         ("draw -> answer + explanation (whole pipeline)", draw),
         ("  of which the image pipeline (digit_variants)", lambda: digit_variants(image)),
         ("click a unit -> its details", lambda: (explain.unit_detail(net, x[0].reshape(64), 0, 7),
                                                   charts.weight_tiles(net.weights[0][:, [7]], columns=1, scale=14))),
-        ("switch a unit off -> answer + held-out accuracy",
-         lambda: (lambda m: (variants_proba(m, x), explain.accuracy(m, X_test, y_test)))(
-             explain.with_gains(model, {(0, 7): 0.0}))),
+        ("switch a unit off -> answer + held-out accuracy", switch_off),
         ("points map, input layer (PCA + figure)", lambda: inspect_views.points_figure(
             explain.project(X_test), y_test, model.predict(X_test), X_test)),
         ("points map, hidden layer 4608 (PCA + figure)", lambda: inspect_views.points_figure(

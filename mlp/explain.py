@@ -16,7 +16,6 @@ from .augment import upsample
 from .model import TrainedModel
 from .preprocess import INK_PIXELS, normalise_ink
 
-
 # ----------------------------------------------------------------------------- one digit
 
 def layer_outputs(network, x, gains=None) -> list:

@@ -1,14 +1,15 @@
 """The look-inside views in AppTest: which model answers on Draw, the activations, the pixel
 attributions, taking a unit apart, and Inspect's points map, confidence, robustness and data."""
+# ruff: noqa: F811  (`at` is test_app's page fixture, imported so pytest finds it here too)
 import base64
 import json
 
 import numpy as np
 import pytest
+from test_app import at, canvas_value, drawn_one, texts, train  # noqa: F401  (at: the page fixture)
 
 import mlp
 from mlp.preprocess import predict_image_proba
-from test_app import at, canvas_value, drawn_one, texts, train  # noqa: F401  (at: the page fixture)
 
 
 def spec(at, key):
@@ -48,7 +49,7 @@ def test_training_a_run_does_not_change_who_answers_and_the_choice_holds(at):
     assert f"Your run {lab.job.id} is ready" in texts(at)
     radio = at.radio(key="draw_model")
     assert radio.options[0] == "Default model" and f"Your run {lab.job.id}" in radio.options
-    run_key = [k for k, (label, _) in at.session_state["model_shelf"].items() if label == f"Your run {lab.job.id}"][0]
+    run_key = next(k for k, (label, _) in at.session_state["model_shelf"].items() if label == f"Your run {lab.job.id}")
     radio.set_value(run_key).run()
     assert f"Answered by **Your run {lab.job.id}**" in texts(at)
     assert "without the re-rendered copies" in " ".join(w.value for w in at.warning)

@@ -216,7 +216,7 @@ def _confidence(c, digits) -> None:
     curve = explain.coverage_curve(proba, digits.y_test, c.base.classes)
     single = explain.coverage_curve(proba, digits.y_test, c.base.classes, thresholds=[threshold])
     n = len(digits.y_test)
-    answered = int(round(single["coverage"][0] * n))
+    answered = round(single["coverage"][0] * n)
     left, right = st.columns([2, 1], gap="large")
     with left:
         st.plotly_chart(coverage_figure(curve, threshold), key="coverage_chart", config={"displayModeBar": False})
