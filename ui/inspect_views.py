@@ -111,7 +111,12 @@ def _points(model_key: str, layer: int, method: str, _model) -> dict:
     """The points map's figure for one model, layer and projection (built once: ~0.1 s)."""
     d = data.digits()
     _, predicted = _evaluation(model_key, _model)
-    pts = explain.project(explain.layer_features(_model, d.X_test)[layer], method)
+    features = explain.layer_features(_model, d.X_test)[layer]
+    if method == "tsne":
+        with _TSNE_SLOT:   # t-SNE takes seconds of CPU: one at a time on the shared server
+            pts = explain.project(features, method)
+    else:
+        pts = explain.project(features, method)
     return points_figure(pts, d.y_test, predicted, d.X_test)
 
 
@@ -143,7 +148,7 @@ def _warm_damage() -> None:
     threading.Thread(target=warm, daemon=True, name="damage-warmup").start()
 
 
-_WARM_LOCK, _DAMAGE_LOCK = threading.Lock(), threading.Lock()
+_WARM_LOCK, _DAMAGE_LOCK, _TSNE_SLOT = threading.Lock(), threading.Lock(), threading.Lock()
 _WARMING = False
 
 
