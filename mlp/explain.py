@@ -120,9 +120,13 @@ def accuracy(model, X, y) -> float:
 # ----------------------------------------------------------------------------- held-out set
 
 def layer_features(model, X) -> list:
-    """The held-out digits as every layer sees them: [input (n, 64), hidden..., output]."""
-    a = model.network.forward(np.asarray(X, dtype=float))
-    return [np.asarray(X, dtype=float)] + [np.asarray(h, dtype=float) for h in a[1:]]
+    """Digits X (n, 64) as every layer sees them: [input, hidden 1, ..., output scores], the
+    output as its weighted sums (logits): probabilities crowd into the corners of a simplex,
+    which a 2-D map shows as a few dots."""
+    net = model.network
+    a = net.forward(np.asarray(X, dtype=float))
+    scores = a[-2] @ net.weights[-1] + net.biases[-1]
+    return [np.asarray(X, dtype=float)] + [np.asarray(h, dtype=float) for h in (*a[1:-1], scores)]
 
 
 def project(features: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndarray:

@@ -10,6 +10,7 @@ from test_app import at, canvas_value, drawn_one, texts, train  # noqa: F401  (a
 
 import mlp
 from mlp.preprocess import predict_image_proba
+from ui.data import split_digits
 
 
 def spec(at, key):
@@ -152,9 +153,9 @@ def test_robustness_compares_with_the_default_and_the_data_view_previews_the_opt
     assert counts.sum() == 1347 and counts.min() > 120
     captions = [c for el in at.get("image") for c in el.captions]
     assert {"half-pixel shifts: up, down, left, right", "eight re-rendered copies"} <= set(captions)
-    first = [c for c in captions if c.startswith("original: training digit #")]
-    assert len(first) == 1 and first[0].endswith("a 0")
+    first = [c for c in captions if c.startswith("original (#")]
+    assert len(first) == 1 and split_digits().y_train[int(first[0][11:-1])] == 0      # a 0, the class shown
     at.button(key="data_another").click().run()
     assert not at.exception
-    again = [c for el in at.get("image") for c in el.captions if c.startswith("original: ")]
-    assert again != first and again[0].endswith("a 0")                  # another 0
+    again = [c for el in at.get("image") for c in el.captions if c.startswith("original (#")]
+    assert again != first and split_digits().y_train[int(again[0][11:-1])] == 0     # another 0

@@ -39,7 +39,7 @@ def test_text_art_and_layer_names():
     lines = inspect_views.text_art(x).split("<br>")
     assert len(lines) == 8 and lines[0] == "█" * 16 and set(lines[1]) == {" "}
     assert inspect_views.layer_names((64, 256, 32, 10)) == [
-        "input (64)", "hidden layer 1 (256)", "hidden layer 2 (32)", "output (10)"]
+        "input (64)", "hidden layer 1 (256)", "hidden layer 2 (32)", "output scores (10)"]
 
 
 def test_coverage_figure_marks_the_chosen_threshold():

@@ -15,8 +15,10 @@ MAX_SHOWN_UNITS = 128   # a wider layer shows its most active units (the default
 GRID_COLUMNS = 32
 TOP_UNITS = 4
 GAINS = {"Switch off": 0.0, "Halve": 0.5, "Double": 2.0, "Restore": 1.0}
-ACTIVE = "#fde047"      # bright = active, on a dark ground
+ACTIVE = "#fef08a"      # bright = active, on a dark ground
 ASLEEP = "#0f172a"
+# dark -> brown -> amber -> pale yellow: units at half and at full strength look clearly different
+BRIGHTNESS = [[0, ASLEEP], [0.35, "#7c2d12"], [0.7, "#f59e0b"], [1, ACTIVE]]
 TOWARD = "rgba(220,38,38,0.95)"
 AGAINST = "rgba(37,99,235,0.95)"
 
@@ -47,7 +49,7 @@ def activations_figure(outputs, proba, classes, off=(), picked=None) -> dict:
         data.append({"type": "scatter", "mode": "markers", "x": c.tolist(), "y": (r + y0).tolist(),
                      "customdata": [[layer, int(u), float(h[u])] for u in idx],
                      "marker": {"symbol": "square", "size": 15, "color": h[idx].tolist(), "cmin": 0, "cmax": top,
-                                "colorscale": [[0, ASLEEP], [1, ACTIVE]], "line": {"color": lines, "width": widths}},
+                                "colorscale": BRIGHTNESS, "line": {"color": lines, "width": widths}},
                      "unselected": {"marker": {"opacity": 1}}, "selected": {"marker": {"opacity": 1}},
                      "hovertemplate": f"hidden layer {layer + 1}, unit %{{customdata[1]}}: output "
                                       "%{customdata[2]:.3g}<br>click to take it apart<extra></extra>",
@@ -64,7 +66,7 @@ def activations_figure(outputs, proba, classes, off=(), picked=None) -> dict:
                  "textfont": {"color": ["#0f172a" if p > 0.5 else "#e2e8f0" for p in proba], "size": 13},
                  "customdata": [[-1, k, float(p)] for k, p in enumerate(proba)],
                  "marker": {"symbol": "square", "size": 26, "color": proba.tolist(), "cmin": 0, "cmax": 1,
-                            "colorscale": [[0, ASLEEP], [1, ACTIVE]]},
+                            "colorscale": BRIGHTNESS},
                  "unselected": {"marker": {"opacity": 1}, "textfont": {"color": "#e2e8f0"}},
                  "hovertemplate": "output %{text}: probability %{customdata[2]:.1%}<extra></extra>", "name": "output"})
     annotations.append({"x": -0.5, "y": y0 - 1.1, "xref": "x", "yref": "y", "xanchor": "left", "showarrow": False,
@@ -83,7 +85,9 @@ def attribution_figure(x, attribution, target) -> dict:
     blue against, on one symmetric scale; hover gives each pixel's ink and share."""
     x = np.asarray(x, dtype=float).reshape(8, 8)
     a = np.asarray(attribution, dtype=float).reshape(8, 8)
-    top = float(np.abs(a).max()) or 1.0
+    # Saturate at the 90th percentile of the non-zero shares, so more than the top pixel shows colour.
+    nonzero = np.abs(a[a != 0])
+    top = float(np.quantile(nonzero, 0.9)) if nonzero.size else 1.0
     text = [[f"ink {x[r, c]:.0f}/16, share {a[r, c]:+.2f}" for c in range(8)] for r in range(8)]
     return {"data": [
         {"type": "heatmap", "z": x.tolist(), "zmin": 0, "zmax": 16, "showscale": False, "hoverinfo": "skip",

@@ -31,9 +31,9 @@ def text_art(x) -> str:
 
 
 def layer_names(sizes) -> list[str]:
-    """'input (64)', 'hidden layer 1 (256)', ..., 'output (10)' for network sizes."""
+    """'input (64)', 'hidden layer 1 (256)', ..., 'output scores (10)' for network sizes."""
     return ([f"input ({sizes[0]})"] + [f"hidden layer {i} ({s})" for i, s in enumerate(sizes[1:-1], 1)]
-            + [f"output ({sizes[-1]})"])
+            + [f"output scores ({sizes[-1]})"])
 
 
 def points_figure(points, y, predicted, X) -> dict:
@@ -290,7 +290,7 @@ def _data(c, digits) -> None:
     shifts = np.concatenate([augment.shift(x[None], dy, dx) for dy, dx in augment.HALF_PIXEL_SHIFTS])
     copies, _ = augment.augment(x[None], np.array([k]), 8, np.random.default_rng(ss.get("data_pick", 0)))
     with b:
-        _strip([x], f"original: training digit #{pick}, a {k}", 10)
+        _strip([x], f"original (#{pick})", 10)
         _strip(shifts, "half-pixel shifts: up, down, left, right", 10)
         _strip(copies, "eight re-rendered copies", 10)
 
