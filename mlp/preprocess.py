@@ -636,10 +636,13 @@ def _deskew(ink: np.ndarray, amount: float) -> np.ndarray:
     slant = amount * (mu11 / mu02 - SLANT_TARGET)
     wide = w + w // 2
     src_x = (np.arange(wide) - w / 4)[None, None, :] + (slant[:, None] * dy)[:, :, None]
+    # Off-image sources read the zero columns: clip before splitting into x0 and fx, so a
+    # source left of -1 gets weight 0 on column 0 instead of smearing its ink leftwards.
+    src_x = np.clip(src_x, -1.0, w)
     x0 = np.floor(src_x).astype(np.intp)
     fx = (src_x - x0).astype(ink.dtype)
     padded = np.pad(ink, ((0, 0), (0, 0), (1, 1)))  # column 0 and w+1 are zero
-    x0 = np.clip(x0 + 1, 0, w + 1)
+    x0 = x0 + 1
     x1 = np.minimum(x0 + 1, w + 1)
     rows = np.arange(h)[None, :, None]
     idx = np.arange(n)[:, None, None]

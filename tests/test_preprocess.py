@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw
 from mlp.preprocess import (INK_PIXELS, MASS_CENTRE, VARIANT_INK, VARIANT_WIDTHS, BlankImageError,
                             ImageError, digit_variants, image_to_digit, is_blank, normalise_ink,
                             open_loops, predict_image_proba)
+from mlp.preprocess import _deskew
 
 FIXTURES = Path(__file__).parent / "fixtures" / "handwriting"
 
@@ -359,3 +360,29 @@ def test_the_input_path_opens_loops():
     opened = normalise_ink(open_loops(ink)[None], centre_shift=MASS_CENTRE)[0]
     assert not np.array_equal(plain, opened)
     np.testing.assert_array_equal(drawn, opened)
+
+
+# ---- deskewing at the edge ------------------------------------------------------------------
+
+def _slanted_o(left=0):
+    """A 64x64 ink map: a wide, slanted ring whose leftmost ink is in column `left`."""
+    yy, xx = np.mgrid[0:64, 0:64].astype(float)
+    u, v = (xx - 32 - 0.3 * (yy - 32)) / 26, (yy - 32) / 28
+    ring = (np.abs(np.hypot(u, v) - 0.8) < 0.15).astype(float)
+    return np.roll(ring, left - int(np.flatnonzero(ring.any(axis=0))[0]), axis=1)
+
+
+def test_deskew_moves_ink_along_rows_without_adding_any():
+    ink = _slanted_o()[None]
+    assert ink[0, :, 0].any() and not ink[0, :, -1].any(), "the ring touches the left edge only"
+    sheared = _deskew(ink, 1.0)
+    assert not np.allclose(sheared[0, :, 16:80], ink[0]), "a slanted ring is sheared"
+    # A shear only slides each row sideways, and linear interpolation keeps a row's sum.
+    np.testing.assert_allclose(sheared.sum(axis=2), ink.sum(axis=2), atol=1e-9)
+
+
+def test_a_digit_touching_the_left_edge_renders_as_one_clear_of_it():
+    edge, clear = _slanted_o(left=0), _slanted_o(left=4)
+    assert edge[:, 0].any() and not clear[:, :4].any()
+    difference = np.abs(normalise_ink(edge[None]) - normalise_ink(clear[None])).sum()
+    assert difference <= 4, difference   # 8x8 counts; ~340 in all
