@@ -7,6 +7,7 @@ same bounding-box, size and stroke normalisation as a user's drawing does.
 """
 
 import numpy as np
+from scipy import ndimage
 
 from mlp.preprocess import INK_PIXELS, normalise_ink
 
@@ -74,18 +75,19 @@ def upsample(X: np.ndarray) -> np.ndarray:
     grid = X.reshape(-1, 8, 8).astype(np.float32) / 16.0
     # Canvas px -> block coordinates: the 8 blocks span the middle 32 px.
     weights = _interpolation_matrix((np.arange(SIDE) + 0.5 - (SIDE - 32) / 2) / 4.0 - 0.5, 8)
+    weights = weights.astype(np.float32)
     return weights @ grid @ weights.T
 
 
 def _interpolation_matrix(pos: np.ndarray, size: int) -> np.ndarray:
-    """(len(pos), size) float32 weights of linear interpolation at positions pos; 0 outside."""
-    weights = np.zeros((len(pos), size + 2), dtype=np.float32)  # one zero cell each side
-    p = np.clip(pos + 1, 0, size + 1)
-    i0 = np.minimum(np.floor(p).astype(int), size)
-    f = p - i0
-    weights[np.arange(len(pos)), i0] = 1 - f
-    weights[np.arange(len(pos)), i0 + 1] += f
-    return weights[:, 1:-1]
+    """(len(pos), size) weights of linear interpolation at positions pos; 0 outside.
+
+    ``M @ image @ M.T`` resamples a whole batch of small images on one grid with two matrix
+    products: 15-70x faster here than ndimage.shift or ndimage.zoom on 8x8 digits.
+    """
+    cells = np.arange(-1, size + 1)           # one zero cell each side: ink fades to 0 outside
+    unit = np.eye(size + 2)[:, 1:-1]          # column j is 1 at cell j
+    return np.stack([np.interp(pos, cells, column) for column in unit.T], axis=1)
 
 
 def _warp_draws(n: int, side: int, rng: np.random.Generator) -> tuple:
@@ -115,24 +117,18 @@ def _warp(ink: np.ndarray, angle, shear, stretch, coarse) -> np.ndarray:
 def _elastic(coarse: np.ndarray, side: int) -> tuple:
     """Smooth displacement fields (n, side, side) x2, in px, from coarse grids (n, 2, G, G)."""
     weights = _interpolation_matrix(np.linspace(0, ELASTIC_GRID - 1, side), ELASTIC_GRID)
+    weights = weights.astype(np.float32)
     field = weights @ coarse.swapaxes(0, 1).astype(np.float32) @ weights.T
     return field[0], field[1]
 
 
 def _sample(images: np.ndarray, src_y: np.ndarray, src_x: np.ndarray) -> np.ndarray:
     """Bilinear samples of images (n, H, W) at float coordinates (n, H, W); 0 outside."""
-    n, h, w = images.shape
-    padded = np.pad(images, ((0, 0), (1, 1), (1, 1)))  # a zero frame stands for "outside"
-    y = np.clip(src_y + 1, 0, h)
-    x = np.clip(src_x + 1, 0, w)
-    y0, x0 = y.astype(np.intp), x.astype(np.intp)  # floor, as y, x >= 0
-    fy, fx = y - y0, x - x0
-    flat = padded.reshape(n, -1)
-    base = y0 * (w + 2) + x0
-    take = lambda offset: np.take_along_axis(flat, (base + offset).reshape(n, -1), axis=1).reshape(base.shape)
-    top = take(0) * (1 - fx) + take(1) * fx
-    bottom = take(w + 2) * (1 - fx) + take(w + 3) * fx
-    return top * (1 - fy) + bottom * fy
+    out = np.empty(src_y.shape)
+    for i in range(len(images)):
+        ndimage.map_coordinates(images[i], (src_y[i], src_x[i]), output=out[i], order=1,
+                                mode="grid-constant")
+    return out
 
 
 HALF_PIXEL_SHIFTS = ((0.5, 0.0), (-0.5, 0.0), (0.0, 0.5), (0.0, -0.5))
@@ -144,17 +140,9 @@ def shift(X: np.ndarray, dy: float, dx: float) -> np.ndarray:
     Ink moving out at one edge is lost and blank comes in at the other. A half-pixel move is
     what a slightly different placement on optdigits' 32x32 grid gives after 4x4 counting.
     """
-    images = np.pad(np.asarray(X, dtype=np.float64).reshape(-1, 8, 8), ((0, 0), (1, 1), (1, 1)))
-
-    def taps(d):
-        src = np.arange(8) + 1 - d          # where each output pixel reads from, padded coordinates
-        lo = np.floor(src).astype(int)
-        return lo, np.minimum(lo + 1, 9), src - lo
-
-    y0, y1, wy = taps(dy)
-    x0, x1, wx = taps(dx)
-    rows = images[:, y0] * (1 - wy)[None, :, None] + images[:, y1] * wy[None, :, None]
-    return (rows[:, :, x0] * (1 - wx) + rows[:, :, x1] * wx).reshape(-1, 64)
+    images = np.asarray(X, dtype=np.float64).reshape(-1, 8, 8)
+    rows, cols = _interpolation_matrix(np.arange(8) - dy, 8), _interpolation_matrix(np.arange(8) - dx, 8)
+    return (rows @ images @ cols.T).reshape(-1, 64)
 
 
 def shifted_copies(X: np.ndarray, y: np.ndarray) -> tuple:

@@ -1,14 +1,10 @@
 """Turn a drawn or photographed digit into an 8x8 load_digits-style array.
 
-scikit-learn's `load_digits` is UCI optdigits: each digit was scanned, cropped to its bounding
-box, size-normalised into a 32x32 binary bitmap and counted in non-overlapping 4x4 blocks, so
-every cell holds 0..16 "on" pixels. Measured on load_digits itself: the ink always spans all
-8 rows; most digits span the middle 6 columns (about 20 of 32 pixels wide) while thin ones such
-as "1" stay narrower; and the ink covers about 30% of the 32x32 bitmap whatever the digit, i.e.
-stroke width is normalised too. `image_to_digit` reproduces those steps; `normalise_ink` is the
-shared last stage that `mlp.augment` also uses, so training and inference render alike (except
-that the input path widens small loops, `open_loops`, and centres the ink on its centre of mass,
-MASS_CENTRE, and training does neither).
+`load_digits` (UCI optdigits) cropped each scanned digit to its bounding box, scaled it into a
+32x32 binary bitmap and counted the ink in 4x4 blocks (0..16 per cell). `image_to_digit`
+repeats those steps on any image; `normalise_ink`, the last stage, is shared with
+`mlp.augment` so training and input render alike. Every step and the measurements behind its
+constants: docs/image-path.md.
 """
 
 import io
@@ -17,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+from scipy import ndimage
 
 FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF")
 # Our own decoded-pixel limit, far below Pillow's global one (~89 Mpx); checked per open so no
@@ -28,36 +25,23 @@ BITMAP = 32            # optdigits bitmap side (px)
 BOX_WIDTH = 20.0       # widest digit (px of 32), measured from load_digits column spans
 WIDTH_GAIN = 1.6       # thin digits are widened: width = min(BOX_WIDTH, gain * aspect * 32)
 MIN_WIDTH = 6.0        # narrowest digit (px of 32)
-# load_digits averages 310 ink pixels per 32x32 bitmap (sd ~35); a target of 340 (the second
-# box fit trims a little) scored best on the handwriting dev set.
-INK_PIXELS = 340
+INK_PIXELS = 340       # on-pixels per 32x32 bitmap (load_digits: 310 +- 35); best on the dev set
 BLUR_SIGMA = 0.8       # px at 32x32; lets the ink-count threshold thicken thin strokes
 SPECK_FRACTION = 0.05  # components smaller than this share of the largest one are specks
-DESKEW = 1.0           # share of the moment slant sheared away (0 = off); +3 points on dev
+DESKEW = 1.0           # share of the moment slant sheared away (0 = off)
 SLANT_TARGET = 0.0     # slant (x px per y px) that digits are sheared to
-# The input path (not augmentation) centres a digit's ink horizontally on its centre of mass
-# instead of its bounding box, moving it at most this many px of 32: a long tail or hook (the
-# top of a 6, the stem of a 9) no longer pushes the body off-centre. Test-time only; +2.6
-# points on the dev set over three seed groups (training with it too gained only +1.6).
-MASS_CENTRE = 4.0
-# Loops are normalised on the input path (not in training), `open_loops`: a thick pen closes
-# the small low loop of many 6s (and some 9 heads) by the time the digit is 32 px tall with
-# optdigits' stroke width, and a 6 without its hole reads as a 4, while the curl at the left end
-# of a looped 2's base (which load_digits' 2s hardly have) makes it read as 7 or 0. So:
-# 1. solid blobs are hollowed: ink deeper than BLOB_DEPTH times the stroke's half-width (the
-#    median depth of the stroke's ridge), if there are BLOB_AREA px of it (at 32x32 scale);
-# 2. enclosed holes of LOOP_AREA px (at 32x32) whose centre lies right of LOOP_MIN_X of the
-#    digit's width lose LOOP_GROW px (at 32x32) of ink around them;
-# 3. holes left of LOOP_MIN_X and below CURL_MIN_Y of its height (a 2's curl) are filled.
-# On the dev set (two seed groups of the shipped recipe): widening alone +1.0 point, 6 recall
-# 0.76-0.78 -> 0.85-0.86; filling curls +0.2, 2 recall +3 to +5 points; hollowing +0.3, 6 recall
-# -> 0.89-0.90. Together 90.0 -> 91.5 and 90.2 -> 91.45 on average over the four renderings.
+MASS_CENTRE = 4.0      # input path: px of 32 the box may move to centre the ink's mass
+# `open_loops` (input path only), sizes in px of a 32-row digit: hollow ink deeper than
+# BLOB_DEPTH half-strokes if BLOB_AREA px of it; widen holes of LOOP_AREA px right of
+# LOOP_MIN_X of the width by LOOP_GROW px; fill holes left of it below CURL_MIN_Y (2s' curls).
 BLOB_DEPTH = 2.0
 BLOB_AREA = 2.0
 LOOP_GROW = 1.0
 LOOP_AREA = (2.0, 37.5)
 LOOP_MIN_X = 0.4
 CURL_MIN_Y = 0.6
+EIGHT = np.ones((3, 3), bool)                    # 8-connected neighbourhood: ink
+FOUR = ndimage.generate_binary_structure(2, 1)   # 4-connected neighbourhood: background
 
 
 class ImageError(ValueError):
@@ -80,8 +64,8 @@ def image_to_digit(image) -> np.ndarray:
     return normalise_ink(open_loops(_square(crop))[None], centre_shift=MASS_CENTRE)[0]
 
 
-# Test-time variants: the same crop rendered with thinner and thicker strokes and narrower and
-# wider boxes. Averaging a model's probabilities over them gained 1.5-2 points on the dev set.
+# Test-time variants: thinner and thicker strokes, narrower and wider boxes (averaged by
+# `predict_image_proba`).
 VARIANT_INK = (280, INK_PIXELS, 400)
 VARIANT_WIDTHS = (18.0, 22.0)
 
@@ -336,7 +320,8 @@ def _otsu(values: np.ndarray) -> float:
 def _digit_crop(ink: np.ndarray) -> np.ndarray:
     """Crop an ink map (H, W) to the bounding box of its digit, dropping small specks."""
     mask = ink >= 0.5
-    labels, sizes = _components(mask)
+    labels, _ = ndimage.label(mask, EIGHT)
+    sizes = np.bincount(labels.ravel())[1:]
     if not sizes.size or sizes.max() < 4:
         raise BlankImageError("No digit found in the image. Draw a digit first.")
     keep = np.flatnonzero(sizes >= SPECK_FRACTION * sizes.max()) + 1
@@ -344,61 +329,8 @@ def _digit_crop(ink: np.ndarray) -> np.ndarray:
     rows, cols = np.flatnonzero(digit.any(axis=1)), np.flatnonzero(digit.any(axis=0))
     crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     # Ink of dropped specks inside the box would come back at the later threshold.
-    near = _dilate(digit, 2)[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    near = ndimage.binary_dilation(digit, EIGHT, iterations=2)[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     return np.where(near, crop, 0.0)
-
-
-def _components(mask: np.ndarray) -> tuple:
-    """Label 8-connected components of a bool (H, W) mask by row runs and union-find.
-
-    Returns (labels, sizes): int (H, W) labels, 0 = background, and sizes[k - 1] = pixels
-    in component k.
-    """
-    parent = []
-
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    runs = []  # (row, start, stop, run id)
-    previous = []
-    for r in range(mask.shape[0]):
-        row = np.concatenate(([0], mask[r].view(np.int8), [0]))
-        edges = np.flatnonzero(np.diff(row))
-        current = []
-        for start, stop in zip(edges[::2], edges[1::2]):
-            rid = len(parent)
-            parent.append(rid)
-            for pstart, pstop, pid in previous:
-                if pstart <= stop and start <= pstop:  # overlap incl. diagonal touch
-                    a, b = find(rid), find(pid)
-                    parent[max(a, b)] = min(a, b)
-            current.append((start, stop, rid))
-            runs.append((r, start, stop, rid))
-        previous = current
-    labels = np.zeros(mask.shape, dtype=np.int32)
-    roots = {}
-    for r, start, stop, rid in runs:
-        labels[r, start:stop] = roots.setdefault(find(rid), len(roots) + 1)
-    sizes = np.bincount(labels.ravel(), minlength=len(roots) + 1)[1:]
-    return labels, sizes
-
-
-def _dilate(mask: np.ndarray, radius: int, cross: bool = False) -> np.ndarray:
-    """Binary dilation of a bool (H, W) mask, `radius` times by the 3x3 square (a (2r+1)-square
-    in all) or, with `cross`, by the 4-neighbour cross."""
-    out = mask.copy()
-    for _ in range(radius):
-        grown = out.copy()
-        grown[1:] |= out[:-1]
-        grown[:-1] |= out[1:]
-        source = out if cross else grown.copy()   # the square also spreads what grew vertically
-        grown[:, 1:] |= source[:, :-1]
-        grown[:, :-1] |= source[:, 1:]
-        out = grown
-    return out
 
 
 def _square(crop: np.ndarray) -> np.ndarray:
@@ -433,9 +365,7 @@ def open_loops(square: np.ndarray) -> np.ndarray:
     scale = (bottom - top + 1) / BITMAP
     # 1. hollow solid blobs
     depth = _depth(mask)
-    padded = np.pad(depth, 1)
-    ridge = mask & (depth >= padded[:-2, 1:-1]) & (depth >= padded[2:, 1:-1]) \
-        & (depth >= padded[1:-1, :-2]) & (depth >= padded[1:-1, 2:])
+    ridge = mask & (ndimage.maximum_filter(depth, footprint=FOUR, mode="constant") == depth)
     deep = depth > BLOB_DEPTH * np.median(depth[ridge])
     if deep.sum() / scale ** 2 >= BLOB_AREA:
         square[deep] = 0.0
@@ -446,7 +376,7 @@ def open_loops(square: np.ndarray) -> np.ndarray:
     chosen = (area >= LOOP_AREA[0]) & (area <= LOOP_AREA[1]) & (rel_x >= LOOP_MIN_X)
     if chosen.any():
         chosen_holes = np.isin(labels, np.flatnonzero(chosen) + 1)
-        widened = _dilate(chosen_holes, max(1, round(LOOP_GROW * scale)), cross=True)
+        widened = ndimage.binary_dilation(chosen_holes, FOUR, iterations=max(1, round(LOOP_GROW * scale)))
         square[widened] = 0.0
     # 3. fill curls: low holes left of LOOP_MIN_X
     labels, sizes, centre_x, centre_y = _holes(square >= 0.5)
@@ -459,14 +389,14 @@ def open_loops(square: np.ndarray) -> np.ndarray:
 
 def _holes(mask: np.ndarray) -> tuple:
     """Enclosed background of a bool (H, W) ink mask: (labels, sizes, centre x, centre y)."""
-    holes = ~mask & ~_flood_from_border(~mask)
-    if not holes.any():
-        return np.zeros(mask.shape, np.int32), np.zeros(0), np.zeros(0), np.zeros(0)
-    labels, sizes = _components(holes)
-    ys, xs = np.indices(mask.shape, dtype=np.float64)
-    n = len(sizes) + 1
-    centre_x = np.bincount(labels.ravel(), xs.ravel(), n)[1:] / np.maximum(sizes, 1)
-    centre_y = np.bincount(labels.ravel(), ys.ravel(), n)[1:] / np.maximum(sizes, 1)
+    # Ink is 8-connected, so the background is 4-connected (binary_fill_holes' default): a
+    # stroke touching only diagonally still closes a loop.
+    holes = ndimage.binary_fill_holes(mask) & ~mask
+    labels, count = ndimage.label(holes, EIGHT)
+    if not count:
+        return labels, np.zeros(0), np.zeros(0), np.zeros(0)
+    sizes = np.bincount(labels.ravel())[1:]
+    centre_y, centre_x = np.array(ndimage.center_of_mass(holes, labels, range(1, count + 1))).T
     return labels, sizes, centre_x, centre_y
 
 
@@ -477,24 +407,9 @@ def _depth(mask: np.ndarray) -> np.ndarray:
     current, step = mask.copy(), 0
     while current.any():
         depth += current
-        p = np.pad(current, 1)
-        eroded = p[1:-1, 1:-1] & p[:-2, 1:-1] & p[2:, 1:-1] & p[1:-1, :-2] & p[1:-1, 2:]
-        if step % 2:
-            eroded &= p[:-2, :-2] & p[:-2, 2:] & p[2:, :-2] & p[2:, 2:]
-        current, step = eroded, step + 1
+        current = ndimage.binary_erosion(current, EIGHT if step % 2 else FOUR)
+        step += 1
     return depth
-
-
-def _flood_from_border(free: np.ndarray) -> np.ndarray:
-    """The pixels of a bool (H, W) mask 4-connected to the image border through the mask."""
-    reached = np.zeros_like(free)
-    reached[[0, -1], :] = free[[0, -1], :]
-    reached[:, [0, -1]] = free[:, [0, -1]]
-    while True:
-        grown = _dilate(reached, 1, cross=True) & free
-        if np.array_equal(grown, reached):
-            return reached
-        reached = grown
 
 
 # ----------------------------------------------------------------------------- normalising
@@ -558,9 +473,8 @@ def _fit_boxes(images: np.ndarray, boxes: np.ndarray, order: int, box_width: flo
     top, bottom, left, right = (boxes[:, i].astype(np.float64) for i in range(4))
     box_h, box_w = bottom - top + 1, right - left + 1
     width = width_for(box_w / box_h, box_width)
-    out_rows = np.arange(BITMAP) + 0.5
-    # Source coordinates (pixel centres) of each output pixel, per image.
-    src_y = top[:, None] + out_rows[None, :] * (box_h / BITMAP)[:, None] - 0.5
+    scale_y = box_h / BITMAP
+    offset_y = top + 0.5 * scale_y - 0.5   # output row r reads the source at offset_y + r * scale_y
     col0 = (BITMAP - width) / 2
     if centre_shift:
         xs = np.arange(w, dtype=np.float64)
@@ -571,37 +485,28 @@ def _fit_boxes(images: np.ndarray, boxes: np.ndarray, order: int, box_width: flo
         wanted = BITMAP / 2 - (cx + 0.5 - left) * width / box_w  # col0 putting cx mid-bitmap
         shift = np.where(mass > 0, np.clip(wanted - col0, -centre_shift, centre_shift), 0.0)
         col0 = np.clip(col0 + shift, 0.0, BITMAP - width)
-    src_x = left[:, None] + (out_rows[None, :] - col0[:, None]) * (box_w / width)[:, None] - 0.5
-    inside_x = (out_rows[None, :] >= col0[:, None]) & (out_rows[None, :] <= (col0 + width)[:, None])
-    idx = np.arange(n)[:, None, None]
-    if order == 0:
-        yi = np.clip(np.rint(src_y), 0, h - 1).astype(int)
-        xi = np.clip(np.rint(src_x), 0, w - 1).astype(int)
-        out = images[idx, yi[:, :, None], xi[:, None, :]]
-    else:
-        y0 = np.clip(np.floor(src_y), 0, h - 1).astype(int)
-        x0 = np.clip(np.floor(src_x), 0, w - 1).astype(int)
-        y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
-        fy = np.clip(src_y - y0, 0, 1)[:, :, None]
-        fx = np.clip(src_x - x0, 0, 1)[:, None, :]
-        a = images[idx, y0[:, :, None], x0[:, None, :]]
-        b = images[idx, y0[:, :, None], x1[:, None, :]]
-        c = images[idx, y1[:, :, None], x0[:, None, :]]
-        d = images[idx, y1[:, :, None], x1[:, None, :]]
-        out = (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy
+    scale_x = box_w / width
+    # Output pixel centre c + 0.5 reads the source at left + (c + 0.5 - col0) * scale_x - 0.5.
+    offset_x = left + (0.5 - col0) * scale_x - 0.5
+    steps = np.arange(BITMAP)
+    if order == 0:  # a gather of the nearest pixels: 3x faster here than affine_transform
+        yi = np.clip(np.rint(offset_y[:, None] + steps * scale_y[:, None]), 0, h - 1).astype(int)
+        xi = np.clip(np.rint(offset_x[:, None] + steps * scale_x[:, None]), 0, w - 1).astype(int)
+        out = images[np.arange(n)[:, None, None], yi[:, :, None], xi[:, None, :]]
+    else:  # one affine_transform per image: 2x faster here than a batched map_coordinates
+        out = np.empty((n, BITMAP, BITMAP))
+        for i in range(n):
+            ndimage.affine_transform(images[i], (scale_y[i], scale_x[i]), (offset_y[i], offset_x[i]),
+                                     output=out[i], order=1, mode="nearest")
+    out_cols = steps + 0.5
+    inside_x = (out_cols[None, :] >= col0[:, None]) & (out_cols[None, :] <= (col0 + width)[:, None])
     return np.where(inside_x[:, None, :], out, 0.0)
 
 
 def _blur(images: np.ndarray, sigma: float) -> np.ndarray:
-    """Separable Gaussian blur of (n, H, W) images with zero padding."""
-    radius = max(1, int(round(3 * sigma)))
-    x = np.arange(-radius, radius + 1)
-    kernel = np.exp(-0.5 * (x / sigma) ** 2)
-    kernel /= kernel.sum()
-    padded = np.pad(images, ((0, 0), (radius, radius), (radius, radius)))
-    h, w = images.shape[1:]
-    rows = sum(k * padded[:, i:i + h, :] for i, k in enumerate(kernel))
-    return sum(k * rows[:, :, i:i + w] for i, k in enumerate(kernel))
+    """Gaussian blur of (n, H, W) images with zero padding, within 3 sigma."""
+    return ndimage.gaussian_filter(images, sigma, mode="constant", radius=max(1, round(3 * sigma)),
+                                   axes=(1, 2))
 
 
 def _keep_brightest(blurred: np.ndarray, soft: np.ndarray, ink_pixels) -> np.ndarray:
@@ -635,16 +540,10 @@ def _deskew(ink: np.ndarray, amount: float) -> np.ndarray:
     mu02 = np.maximum((row_mass * dy ** 2).sum(axis=1) / mass, 1e-9)
     slant = amount * (mu11 / mu02 - SLANT_TARGET)
     wide = w + w // 2
+    # Output (y, x) reads the source at x - w/4 + slant * (y - cy), zero off the image. One
+    # np.interp over all rows laid end to end, a zero column between them: 2.5x faster here
+    # than an affine_transform per image.
     src_x = (np.arange(wide) - w / 4)[None, None, :] + (slant[:, None] * dy)[:, :, None]
-    # Off-image sources read the zero columns: clip before splitting into x0 and fx, so a
-    # source left of -1 gets weight 0 on column 0 instead of smearing its ink leftwards.
-    src_x = np.clip(src_x, -1.0, w)
-    x0 = np.floor(src_x).astype(np.intp)
-    fx = (src_x - x0).astype(ink.dtype)
-    padded = np.pad(ink, ((0, 0), (0, 0), (1, 1)))  # column 0 and w+1 are zero
-    x0 = x0 + 1
-    x1 = np.minimum(x0 + 1, w + 1)
-    rows = np.arange(h)[None, :, None]
-    idx = np.arange(n)[:, None, None]
-    return padded[idx, rows, x0] * (1 - fx) + padded[idx, rows, x1] * fx
-
+    padded = np.pad(ink, ((0, 0), (0, 0), (1, 1))).ravel()
+    row_start = (np.arange(n * h, dtype=np.float64) * (w + 2) + 1).reshape(n, h, 1)
+    return np.interp(row_start + np.clip(src_x, -1.0, w), np.arange(padded.size), padded)
