@@ -339,14 +339,10 @@ def _square(crop: np.ndarray) -> np.ndarray:
     The aspect ratio survives as the ink's extent inside the square, which `normalise_ink`
     measures again.
     """
-    h, w = crop.shape
-    side = max(h, w)
-    square = np.zeros((side, side))
-    top, left = (side - h) // 2, (side - w) // 2
-    square[top:top + h, left:left + w] = crop
-    im = Image.fromarray((square * 255).astype(np.uint8), "L")
-    resample = Image.Resampling.BOX if side > NORM_SIDE else Image.Resampling.BILINEAR
-    return np.asarray(im.resize((NORM_SIDE, NORM_SIDE), resample), dtype=np.float64) / 255.0
+    im = Image.fromarray((crop * 255).astype(np.uint8), "L")
+    resample = Image.Resampling.BOX if max(crop.shape) > NORM_SIDE else Image.Resampling.BILINEAR
+    square = ImageOps.pad(im, (NORM_SIDE, NORM_SIDE), resample, color=0)
+    return np.asarray(square, dtype=np.float64) / 255.0
 
 
 def open_loops(square: np.ndarray) -> np.ndarray:
