@@ -7,10 +7,12 @@ Each folder holds image files and a labels.csv with rows `filename,label`. Image
     python scripts/eval_handwriting.py --model my_model.npz some/folder
     python scripts/eval_handwriting.py some/folder --augment 8 --epochs 30 --seeds 0 1 2
     python scripts/eval_handwriting.py --model default_model.npz --tta some/folder
+    python scripts/eval_handwriting.py --preset drawing --seeds 0 1 2 --tta some/folder
 
 Without --model it evaluates the product's default model (`mlp.default_model()`); with
---augment/--epochs/--hidden/--seeds it trains the default preset with those changes on the
-load_digits training split (one model per seed, probabilities averaged) and evaluates that.
+--preset/--augment/--epochs/--hidden/--seeds it trains a preset ("default" unless --preset) with
+those changes on the load_digits training split (one model per seed, probabilities averaged)
+and evaluates that.
 --tta averages each model's probabilities over `mlp.preprocess.digit_variants` of every image
 (what `predict_image_proba` does in the app) instead of using `image_to_digit` alone.
 """
@@ -63,12 +65,12 @@ def build_models(args) -> list:
     changes = {k: v for k, v in (("augment", args.augment), ("epochs", args.epochs)) if v is not None}
     if args.hidden:
         changes["hidden_layer_sizes"] = tuple(args.hidden)
-    if not changes and args.seeds == [0]:
+    if not changes and args.preset is None and args.seeds == [0]:
         return [default_model()]
     X_train, _, y_train, _ = load_digits_split()
     models = []
     for seed in args.seeds:
-        config = dataclasses.replace(PRESETS[args.preset], seed=seed, **changes)
+        config = dataclasses.replace(PRESETS[args.preset or "default"], seed=seed, **changes)
         start = time.perf_counter()
         models.append(TrainedModel.from_run(train(config, X_train, y_train).run()))
         print(f"trained seed {seed}: {config} in {time.perf_counter() - start:.1f} s")
@@ -92,7 +94,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folders", nargs="+", type=Path, help="folders with labels.csv")
     parser.add_argument("--model", help="a saved model file (default: mlp.default_model())")
-    parser.add_argument("--preset", default="default", choices=sorted(PRESETS))
+    parser.add_argument("--preset", choices=sorted(PRESETS), help="train this preset (default: default)")
     parser.add_argument("--augment", type=int, help="re-rendered copies per training digit")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--hidden", type=int, nargs="+", help="hidden layer sizes")
