@@ -141,7 +141,8 @@ def shift(X: np.ndarray, dy: float, dx: float) -> np.ndarray:
     what a slightly different placement on optdigits' 32x32 grid gives after 4x4 counting.
     """
     images = np.asarray(X, dtype=np.float64).reshape(-1, 8, 8)
-    rows, cols = _interpolation_matrix(np.arange(8) - dy, 8), _interpolation_matrix(np.arange(8) - dx, 8)
+    rows = _interpolation_matrix(np.arange(8) - dy, 8)   # output row i reads source row i - dy
+    cols = _interpolation_matrix(np.arange(8) - dx, 8)
     return (rows @ images @ cols.T).reshape(-1, 64)
 
 

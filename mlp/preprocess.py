@@ -329,8 +329,8 @@ def _digit_crop(ink: np.ndarray) -> np.ndarray:
     rows, cols = np.flatnonzero(digit.any(axis=1)), np.flatnonzero(digit.any(axis=0))
     crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     # Ink of dropped specks inside the box would come back at the later threshold.
-    near = ndimage.binary_dilation(digit, EIGHT, iterations=2)[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    return np.where(near, crop, 0.0)
+    near = ndimage.binary_dilation(digit, EIGHT, iterations=2)
+    return np.where(near[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1], crop, 0.0)
 
 
 def _square(crop: np.ndarray) -> np.ndarray:
@@ -372,7 +372,8 @@ def open_loops(square: np.ndarray) -> np.ndarray:
     chosen = (area >= LOOP_AREA[0]) & (area <= LOOP_AREA[1]) & (rel_x >= LOOP_MIN_X)
     if chosen.any():
         chosen_holes = np.isin(labels, np.flatnonzero(chosen) + 1)
-        widened = ndimage.binary_dilation(chosen_holes, FOUR, iterations=max(1, round(LOOP_GROW * scale)))
+        grow = max(1, round(LOOP_GROW * scale))
+        widened = ndimage.binary_dilation(chosen_holes, FOUR, iterations=grow)
         square[widened] = 0.0
     # 3. fill curls: low holes left of LOOP_MIN_X
     labels, sizes, centre_x, centre_y = _holes(square >= 0.5)
@@ -492,8 +493,9 @@ def _fit_boxes(images: np.ndarray, boxes: np.ndarray, order: int, box_width: flo
     else:  # one affine_transform per image: 2x faster here than a batched map_coordinates
         out = np.empty((n, BITMAP, BITMAP))
         for i in range(n):
-            ndimage.affine_transform(images[i], (scale_y[i], scale_x[i]), (offset_y[i], offset_x[i]),
-                                     output=out[i], order=1, mode="nearest")
+            ndimage.affine_transform(images[i], (scale_y[i], scale_x[i]),
+                                     (offset_y[i], offset_x[i]), output=out[i], order=1,
+                                     mode="nearest")
     out_cols = steps + 0.5
     inside_x = (out_cols[None, :] >= col0[:, None]) & (out_cols[None, :] <= (col0 + width)[:, None])
     return np.where(inside_x[:, None, :], out, 0.0)
