@@ -7,7 +7,6 @@ same bounding-box, size and stroke normalisation as a user's drawing does.
 """
 
 import numpy as np
-from scipy import ndimage
 
 from mlp.preprocess import INK_PIXELS, normalise_ink
 
@@ -124,6 +123,7 @@ def _elastic(coarse: np.ndarray, side: int) -> tuple:
 
 def _sample(images: np.ndarray, src_y: np.ndarray, src_x: np.ndarray) -> np.ndarray:
     """Bilinear samples of images (n, H, W) at float coordinates (n, H, W); 0 outside."""
+    from scipy import ndimage  # here, not at the top: it adds ~0.4 s to `import mlp`
     out = np.empty(src_y.shape)
     for i in range(len(images)):
         ndimage.map_coordinates(images[i], (src_y[i], src_x[i]), output=out[i], order=1,
