@@ -11,19 +11,24 @@ app's background training thread; while it trains the *whole page* is rerun ever
 (0.5 s) — the live fragment reruns only its own part that often, so this is an upper bound on the
 script-side cost (GIL time for building figures, protobuf serialisation, session bookkeeping).
 No browser and no websocket: those cost the server little and the visitor's machine the rest.
+Each app run is timed twice: as the page is ("app"), and with the Train tab's look inside the
+network switched off ("no live views": no snapshots in the training thread, no tiles, strip,
+health or histograms drawn), so the live views' own share shows. Then the training thread alone:
+the app's TrainingJob with and without the live views' statistics, in CPU seconds (--job).
 
 App (--browser): a real `streamlit run app.py` and a headless Debian chromium on this same
 machine; T is read from the page's "Completed · N / N epochs in T s". The browser then competes
 with training for the same cores (on a real host it runs on the visitor's machine), so this
 number includes that contention and is noisy when the machine is shared.
 
-    python benchmarks/bench_app_overhead.py [--repeats 3] [--browser]
+    python benchmarks/bench_app_overhead.py [--repeats 3] [--cases best,post,fast] [--browser | --job]
 """
 import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
 import signal  # noqa: E402
@@ -38,7 +43,8 @@ from pathlib import Path  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-CASES = {"Best accuracy": "preset_best", "The original blog post": "preset_post"}
+CASES = {"Best accuracy": "preset_best", "The original blog post": "preset_post", "Fast": "preset_fast"}
+SHORT = {"best": "Best accuracy", "post": "The original blog post", "fast": "Fast"}
 GOAL = 1.25
 
 ENGINE_SNIPPET = """
@@ -91,40 +97,93 @@ def app_time(page, url: str, preset_key: str) -> float:
     return float(re.search(r"in ([\d.]+) s", done.inner_text()).group(1))
 
 
-def engine_inproc(name: str) -> float:
+def engine_inproc(name: str) -> tuple:
+    """(training seconds, CPU seconds of this process from building the run to its end)."""
     import mlp
     from ui.data import split_digits
     from ui.presets import PRESETS
 
     d = split_digits()
-    return mlp.train(PRESETS[name].config, d.X_train, d.y_train).run().history[-1].elapsed
+    cpu = time.process_time()
+    run = mlp.train(PRESETS[name].config, d.X_train, d.y_train).run()
+    return run.history[-1].elapsed, time.process_time() - cpu
 
 
-def app_inproc(preset_key: str) -> float:
+def job_cpu(name: str, live: bool) -> float:
+    """CPU seconds of the app's TrainingJob from start to end, with the live views' statistics
+    (a probe: per-epoch statistics, a snapshot whenever asked, as the page asks every tick) or
+    without. CPU time, not wall time, so a busy machine does not blur it."""
+    from ui.data import split_digits
+    from ui.live_views import probe
+    from ui.presets import PRESETS
+    from ui.session import TrainingJob
+    from ui.training_view import REFRESH_S
+
+    d = split_digits()
+    job = TrainingJob(PRESETS[name].config, d.X_train, d.y_train, time_limit=1e9,
+                      probe=probe(d) if live else None)
+    cpu = time.process_time()
+    job.start()
+    while not job.join(REFRESH_S):
+        job.want_snapshot()
+    return time.process_time() - cpu
+
+
+@contextlib.contextmanager
+def live_views_off():
+    """The page without its look inside the network: jobs get no probe (so the training thread
+    makes no snapshots) and the views draw nothing."""
+    from ui import live_views
+
+    saved = live_views.probe, live_views.show
+    live_views.probe, live_views.show = (lambda digits: None), (lambda *args, **kwargs: None)
+    try:
+        yield
+    finally:
+        live_views.probe, live_views.show = saved
+
+
+def app_inproc(preset_key: str) -> tuple:
+    """(training seconds, CPU seconds of this process, all threads, from Train to the run's end:
+    the training thread plus every page rerun meanwhile)."""
     from streamlit.testing.v1 import AppTest
 
     from ui.training_view import REFRESH_S
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     at.button(key=preset_key).click().run()
+    cpu = time.process_time()
     at.button(key="train").click().run()
     job = at.session_state["lab"].job
     while not job.done:
         time.sleep(REFRESH_S)
         at.run()
+    cpu = time.process_time() - cpu
     assert job.status == "completed", job.message
-    return job.records[-1].elapsed
+    return job.records[-1].elapsed, cpu
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--browser", action="store_true", help="a real server and chromium on this machine")
+    parser.add_argument("--cases", default="best,post", help="comma-separated: best, post, fast")
+    parser.add_argument("--job", action="store_true", help="only the training thread, with and without live views")
     args = parser.parse_args()
     import logging
 
     logging.getLogger("streamlit").setLevel(logging.ERROR)
-    pairs = {name: [] for name in CASES}
+    cases = {SHORT[c]: CASES[SHORT[c]] for c in args.cases.split(",")}
+    runs = {name: [] for name in cases}     # per repeat: engine, app[, app without live views]
+    if args.job:
+        print(f"training thread, CPU s (median of {args.repeats}; load average {os.getloadavg()[0]:.1f}): "
+              "without live views / with them")
+        for name in cases:
+            pairs = [(job_cpu(name, False), job_cpu(name, True)) for _ in range(args.repeats)]
+            ratio = statistics.median(b / a for a, b in pairs)
+            print(f"  {name:<24} {statistics.median(p[0] for p in pairs):.2f} / "
+                  f"{statistics.median(p[1] for p in pairs):.2f}   ratio {ratio:.3f}")
+        return 0
     if args.browser:
         from playwright.sync_api import sync_playwright
 
@@ -134,27 +193,44 @@ def main():
                 browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 for _ in range(args.repeats):
-                    for name, key in CASES.items():
-                        pairs[name].append((engine_time(name), app_time(page, url, key)))
+                    for name, key in cases.items():
+                        runs[name].append((engine_time(name), app_time(page, url, key)))
                 browser.close()
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(10)
     else:
         for _ in range(args.repeats):
-            for name, key in CASES.items():
-                pairs[name].append((engine_inproc(name), app_inproc(key)))
+            for name, key in cases.items():
+                engine = engine_inproc(name)
+                app = app_inproc(key)
+                with live_views_off():
+                    bare = app_inproc(key)
+                runs[name].append((engine, app, bare))   # each (training s, CPU s)
 
     mode = "browser" if args.browser else "in-process (AppTest, whole page rerun every REFRESH_S)"
     print(f"app mode: {mode}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"{'configuration':<24} {'engine s':>9} {'app s':>7} {'ratio':>6}  (medians; ratio = median of pairs)")
+    if args.browser:
+        print(f"{'configuration':<24} {'engine s':>9} {'app s':>7} {'ratio':>6}  (medians; ratio: of pairs)")
+    else:
+        print("training seconds (wall) and, in brackets, CPU seconds of the whole process from Train to the end; "
+              "ratios against the engine: medians of the pairs")
+        print(f"{'configuration':<24} {'engine':>13} {'app':>13} {'ratio':>11} {'no live views':>14} {'ratio':>11}")
     worst = 0.0
-    for name, runs in pairs.items():
-        ratio = statistics.median(a / e for e, a in runs)
-        worst = max(worst, ratio)
-        e, a = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
-        print(f"{name:<24} {e:>9.2f} {a:>7.2f} {ratio:>6.2f}   pairs: " +
-              ", ".join(f"{x:.2f}/{y:.2f}" for x, y in runs))
+    for name, rows in runs.items():
+        if args.browser:
+            ratio = statistics.median(a / e for e, a in rows)
+            print(f"{name:<24} {statistics.median(r[0] for r in rows):>9.2f} "
+                  f"{statistics.median(r[1] for r in rows):>7.2f} {ratio:>6.2f}   pairs: "
+                  + ", ".join(f"{e:.2f}/{a:.2f}" for e, a in rows))
+            worst = max(worst, ratio)
+            continue
+        med = [tuple(statistics.median(r[k][j] for r in rows) for j in (0, 1)) for k in range(3)]
+        ratios = [tuple(statistics.median(r[k][j] / r[0][j] for r in rows) for j in (0, 1)) for k in (1, 2)]
+        worst = max(worst, ratios[0][0])
+        print(f"{name:<24} " + " ".join(f"{w:>6.2f} ({c:>4.1f})" for w, c in med[:2])
+              + f" {ratios[0][0]:>4.2f} ({ratios[0][1]:.2f}) {med[2][0]:>7.2f} ({med[2][1]:>4.1f})"
+              + f" {ratios[1][0]:>4.2f} ({ratios[1][1]:.2f})")
     print(f"worst ratio {worst:.2f} (goal <= {GOAL})")
     return 0 if worst <= GOAL else 1
 

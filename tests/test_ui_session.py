@@ -126,7 +126,7 @@ def test_live_chart_changes_less_often_under_load(digits, monkeypatch):
     assert training_view.chart_interval(100.0) == training_view.CHART_MAX_S
 
     records = mlp.train(FAST, digits.X_train, digits.y_train).run().history
-    job = SimpleNamespace(id=7, records=records[:2], done=False, config=FAST, pixels=None)
+    job = SimpleNamespace(id=7, records=records[:2], done=False, config=FAST, pixels=None, snapshot=None)
     state = LabState()
     interval = [60.0]
     monkeypatch.setattr(training_view, "chart_interval", lambda load: interval[0])
@@ -138,6 +138,8 @@ def test_live_chart_changes_less_often_under_load(digits, monkeypatch):
     assert second is not first and len(second[0]["data"][0]["x"]) > len(first[0]["data"][0]["x"])
     job.pixels = (0, np.ones((8, 8), int))                     # SET's map arrived, no new epoch
     assert training_view._figures(state, job)[1] is job.pixels
+    job.snapshot = object()                                    # a live-view snapshot arrived, no new epoch
+    assert training_view._figures(state, job)[2] is job.snapshot
     interval[0] = 60.0
     job.records, job.done = records, True                      # finished: the final chart at once
     assert len(training_view._figures(state, job)[0]["data"][0]["x"]) == len(records)

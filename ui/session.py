@@ -10,6 +10,7 @@ their run is stopped and what they held is freed at once, not when Streamlit get
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import threading
@@ -22,11 +23,17 @@ import mlp
 from ui import sparsity
 from mlp import TrainConfig, TrainedModel
 from mlp.sparse import input_connections
+from mlp.stats import Monitor
 
 TIME_LIMIT_S = 60.0   # a run on the shared page stops after this much training time
 MAX_RUNS = 30         # run summaries a visitor's history keeps (the oldest go first)
 STOP_AFTER_S = 2.0    # a departed visitor's run is stopped this long after their page went away
 FREE_AFTER_S = 15.0   # ...and their models freed this long after (a brief reconnect keeps them)
+# Pause gives the training slot back (others train meanwhile; resuming queues again) and lasts at
+# most this long: then the run stops and keeps its last finished epoch, so a forgotten tab holds
+# neither a slot nor, for long, its memory. Paused time does not count toward TIME_LIMIT_S.
+PAUSE_LIMIT_S = 300.0
+SLOW_MOTION_S = 1.0   # slow motion: at most one epoch a second (the wait counts as training time)
 
 
 class Cancelled(Exception):
@@ -94,12 +101,16 @@ class TrainingJob:
     is the run's final status ("completed", "early_stopped", "stopped", "diverged") or "failed",
     `message` a plain sentence, and `model` a TrainedModel snapshot of the last good epoch (None if
     no epoch finished); the thread then drops the data and the training workspace.
+
+    Given `probe` (fixed held-out digits), `snapshot` is an `mlp.stats.Snapshot` for the live
+    views, refreshed after an epoch when the page has asked (`want_snapshot`). Between epochs the
+    run can pause (giving its slot back), go one more epoch while paused, or slow down.
     """
 
     _ids = itertools.count(1)
 
     def __init__(self, config: TrainConfig, X, y, queue: TrainingQueue | None = None,
-                 time_limit: float = TIME_LIMIT_S, run_id: int | None = None):
+                 time_limit: float = TIME_LIMIT_S, run_id: int | None = None, probe=None):
         self.id = next(self._ids) if run_id is None else run_id   # the page numbers runs per visitor
         self.config = config
         self.records: list = []
@@ -117,6 +128,7 @@ class TrainingJob:
         self._time_limit = time_limit
         self._run = None
         self._thread = threading.Thread(target=self._work, name=f"mlp-lab-train-{self.id}", daemon=True)
+        self._init_live(probe)
 
     def start(self) -> "TrainingJob":
         self._thread.start()
@@ -135,7 +147,7 @@ class TrainingJob:
 
     @property
     def done(self) -> bool:
-        return self.status not in ("queued", "preparing", "running")
+        return self.status not in ("queued", "preparing", "running", "paused")
 
     def ahead(self) -> int:
         return self._queue.ahead_of(self) if self._queue is not None and self.status == "queued" else 0
@@ -180,33 +192,159 @@ class TrainingJob:
             run.stop()
         self.training_started = time.monotonic()
         # The limit is a timer, not a check after each epoch: it acts before the next batch.
-        limit = threading.Timer(self._time_limit, self._limit, args=(run,))
-        limit.daemon = True
-        limit.start()
+        self._limit_timer = threading.Timer(self._time_limit, self._limit, args=(run,))
+        self._limit_timer.daemon = True
+        self._limit_timer.start()
         try:
             if self.config.connectivity != "dense":
                 self.pixels = (0, input_connections(run.model, (8, 8)))
             self.status = "running"
-            for record in run:
+            for record in self._epochs(run):
                 if self.config.connectivity != "dense":
                     self.pixels = (record.epoch, input_connections(run.model, (8, 8)))
                 self.records.append(record)
         finally:
-            limit.cancel()
+            self._limit_timer.cancel()
         if run.history:
             self.model = TrainedModel.from_run(run)
+            self.model.history = list(self.records)   # their times leave out the pauses
         message = run.message
         if self.limited and run.status == "stopped":
             message = (f"Stopped at the {self._time_limit:.0f} s limit of this shared page after "
                        f"{run.epoch} epochs; the model keeps the last finished epoch." if run.epoch else
                        f"Stopped at the {self._time_limit:.0f} s limit of this shared page before the first "
                        f"epoch finished: no epoch ran, so nothing changed. Try a smaller network.")
+        elif self.paused_out and run.status == "stopped":
+            message = (f"Stopped after {self.pause_limit / 60:g} minutes paused, at epoch {run.epoch}; "
+                       "the model keeps the last finished epoch.")
         self._end(run.status, message)
 
     def _limit(self, run):
+        left = self._time_limit - self._training_time()
+        if left > 0.05 and run.status == "running" and not self.stop_requested:
+            # Paused time does not count: look again when the rest of the limit has gone by.
+            self._limit_timer = threading.Timer(left, self._limit, args=(run,))
+            self._limit_timer.daemon = True
+            self._limit_timer.start()
+            return
         if run.status == "running" and not self.stop_requested:
             self.limited = True
             run.stop()
+
+    # ---- live views: pause, one more epoch, slow motion, snapshots ------------------------------
+    # The page calls pause/resume/step/want_snapshot from its own thread; the job's thread acts on
+    # them between two epochs (the engine's iterator yields once per epoch).
+
+    def _init_live(self, probe) -> None:
+        self._probe = probe            # (probe X, strip X): fixed held-out digits, or None
+        self.snapshot = None           # the latest mlp.stats.Snapshot, replaced whole
+        self.paused = False            # asked to pause (status "paused" once it has)
+        self.paused_out = False        # stopped because it stayed paused `pause_limit` seconds
+        self.pause_limit = PAUSE_LIMIT_S
+        self.slow_motion = False
+        self.paused_s = 0.0            # seconds paused (and re-queued to resume) since training began
+        self._pause_began = None       # monotonic time the current pause began, or None
+        self._limit_timer = None
+        self._step = False
+        self._snapshot_wanted = True
+        self._monitor = None
+        self._wake = threading.Event()
+        self._epoch_began = time.monotonic()
+
+    def pause(self) -> None:
+        """Pause after the current epoch."""
+        self.paused = True
+        self._wake.set()
+
+    def resume(self) -> None:
+        self.paused = False
+        self._wake.set()
+
+    def step(self) -> None:
+        """While paused: train one more epoch, then pause again."""
+        if self.paused:
+            self._step = True
+            self._wake.set()
+
+    def set_slow_motion(self, on: bool) -> None:
+        self.slow_motion = bool(on)
+        self._wake.set()
+
+    def want_snapshot(self) -> None:
+        """Ask for a fresh snapshot after the next epoch (the page asks once per tick)."""
+        self._snapshot_wanted = True
+
+    def _epochs(self, run):
+        """The run's records, with the waits of slow motion and pause before each epoch and the
+        live views' statistics after it. Each record's `elapsed` leaves out the paused time."""
+        if self._probe is not None:
+            self._monitor = Monitor(run.model, *self._probe, run.classes)
+            self.snapshot = self._monitor.snapshot()
+        engine_clock = None   # paused seconds when the engine's clock started (at its first epoch)
+        while True:
+            self._hold()
+            if engine_clock is None:
+                engine_clock = self.paused_s
+            record = next(run, None)
+            if record is None:
+                break
+            if self._monitor is not None:
+                self._monitor.observe(record.epoch)
+                if self._snapshot_wanted:
+                    self._update_snapshot()
+            paused = self.paused_s - engine_clock
+            yield dataclasses.replace(record, elapsed=record.elapsed - paused) if paused else record
+        self._update_snapshot()
+        self._monitor = None   # its copies of every layer's weights: up to ~13 MB for the largest net
+
+    def _update_snapshot(self) -> None:
+        """A new snapshot, unless the latest already shows the last epoch observed."""
+        monitor = self._monitor
+        if monitor is not None and (self.snapshot is None or self.snapshot.epoch != monitor.epoch):
+            self._snapshot_wanted = False
+            self.snapshot = monitor.snapshot()
+
+    def _hold(self) -> None:
+        """Before an epoch: slow motion's wait, then a pause if one was asked for."""
+        if self.stop_requested or self.limited:
+            return   # the run is about to end: nothing to wait for
+        while self.slow_motion and self.records and not self.paused and not self.stop_requested:
+            left = self._epoch_began + SLOW_MOTION_S - time.monotonic()
+            if left <= 0:
+                break
+            self._wake.wait(min(left, 0.25))
+            self._wake.clear()
+        if self.paused and not self._step:
+            self._pause()
+        self._step = False
+        self._epoch_began = time.monotonic()
+
+    def _pause(self) -> None:
+        """Wait, holding no training slot, until resumed, asked for one more epoch, stopped, or
+        `pause_limit` seconds have passed; then queue for a slot again."""
+        began = self._pause_began = time.monotonic()
+        self._update_snapshot()   # the views show the epoch it paused after
+        self.status = "paused"
+        if self._queue is not None:
+            self._queue.release(self)
+        while self.paused and not self._step and not self.stop_requested:
+            if time.monotonic() - began > self.pause_limit:
+                self.paused_out = True
+                self.stop()
+                break
+            self._wake.wait(0.25)
+            self._wake.clear()
+        if self._queue is not None and not self.stop_requested:
+            self.status = "queued"
+            self._queue.acquire(self)   # False only if stopped while waiting: the run then ends
+        self.status = "running"
+        self.paused_s += time.monotonic() - began
+        self._pause_began = None
+
+    def _training_time(self) -> float:
+        """Seconds since training began, less the time paused (slow motion's waits count)."""
+        now, began = time.monotonic(), self._pause_began
+        return now - self.training_started - self.paused_s - (now - began if began is not None else 0.0)
 
     def _end(self, status, message):
         self.message = message

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 
+import plotly.graph_objects as go
 import streamlit as st
 
-from ui import charts, sparsity
+from ui import charts, live_views, sparsity
 from ui.errors import guarded
 from ui.session import TIME_LIMIT_S, LabState, TrainingJob, TrainingQueue, collect, default_slots, describe
 
@@ -27,29 +28,29 @@ def training_queue() -> TrainingQueue:
 
 
 def show(state: LabState, config, digits) -> None:
-    left, right = st.columns([3, 1.2], gap="large")
-    with right:
-        _network(config)
-    with left:
-        buttons = st.columns([1, 5])
-        # One running-or-queued run per visitor: a click that raced a rerun does not start a second.
-        if buttons[0].button("Train", key="train", type="primary", disabled=state.training,
-                             width="stretch") and not state.training:
-            state.job = TrainingJob(config, digits.X_train, digits.y_train, training_queue(),
-                                    run_id=state.next_run_id()).start()
-            state.notice = None
-        with buttons[1]:
-            if state.training:
-                st.caption("Training runs in the background: change settings, inspect or draw meanwhile; "
-                           "the next run uses the new settings.")
-            elif state.job is None:
-                st.caption(f"Trains {describe(config)} on {len(digits.y_train)} digits; "
-                           f"{len(digits.y_test)} more are held out for the Inspect tab.")
-        # The view ticks slowly while the job waits its turn, at the chart's pace once it trains.
-        state.live_waiting = state.training and _waiting(state.job)
-        run_every = (None if not state.training else QUEUED_REFRESH_S if state.live_waiting
-                     else chart_interval(training_queue().load()))
-        st.fragment(run_every=run_every)(guarded(_live, "the live training view"))(state, digits)
+    buttons = st.columns([1, 1.3, 5.7], vertical_alignment="center")
+    # One running-or-queued run per visitor: a click that raced a rerun does not start a second.
+    if buttons[0].button("Train", key="train", type="primary", disabled=state.training,
+                         width="stretch") and not state.training:
+        state.job = TrainingJob(config, digits.X_train, digits.y_train, training_queue(),
+                                run_id=state.next_run_id(), probe=live_views.probe(digits))
+        live_views.apply_controls(state.job)
+        state.job.start()
+        state.notice = None
+    with buttons[1]:
+        live_views.slow_motion_switch(state.job)
+    with buttons[2]:
+        if state.training:
+            st.caption("Training runs in the background: change settings, inspect or draw meanwhile; "
+                       "the next run uses the new settings.")
+        elif state.job is None:
+            st.caption(f"Trains {describe(config)} on {len(digits.y_train)} digits; "
+                       f"{len(digits.y_test)} more are held out for the Inspect tab.")
+    # The view ticks slowly while the job waits its turn, at the chart's pace once it trains.
+    state.live_waiting = state.training and _waiting(state.job)
+    run_every = (None if not state.training else QUEUED_REFRESH_S if state.live_waiting
+                 else chart_interval(training_queue().load()))
+    st.fragment(run_every=run_every)(guarded(_live, "the live training view"))(state, config, digits)
 
 
 def _network(config) -> None:
@@ -60,49 +61,70 @@ def _network(config) -> None:
     sparsity.show_size(config)
 
 
-def _live(state: LabState, digits) -> None:
+def _live(state: LabState, config, digits) -> None:
+    """Everything under the Train button: the run's status and chart beside the network the
+    sidebar describes, then the look inside the running network, full width."""
     if collect(state, digits.X_test, digits.y_test):
         st.rerun(scope="app")   # the other tabs now show the new model
     job = state.job
     if state.live_waiting and job is not None and not _waiting(job):
         st.rerun(scope="app")   # out of the queue: tick at the training pace from now on
+    left, right = st.columns([3, 1.2], gap="large")
+    with right:
+        _network(config)   # config changes only with a full rerun, so a tick redraws the same picture
+    with left:
+        snapshot = _run(state, job)
+    if job is not None and snapshot is not None:
+        live_views.show(job, snapshot, digits)
+
+
+def _run(state: LabState, job):
+    """The notice, status, controls, progress and chart of the run; returns the live views'
+    snapshot to draw (None: none yet)."""
     if state.notice:
         kind, text = state.notice
         getattr(st, kind)(text)
     if job is None:
         st.info("Pick a preset or set the sliders in the sidebar, then press **Train**. "
                 "Loss and accuracy stream in here as each epoch finishes.")
-        return
-    status, stop = st.columns([5, 1])
+        return None
+    status, live, stop = st.columns([3.4, 2.6, 0.9], vertical_alignment="center")
     status.container(key="run_status").markdown(_status_line(job))   # keyed: one cheap selector for tests
     if not job.done:
+        with live:
+            live_views.controls(job)
         stop.button("Stop", key="stop", on_click=job.stop, disabled=job.stop_requested, width="stretch")
-    if job.status == "queued":
+        job.want_snapshot()
+    if job.status == "queued" and job.training_started is None:
         # Nothing to plot yet: while a crowd waits, each page's twice-a-second tick stays a
         # single line instead of an empty chart that every visitor's browser redraws.
-        return
+        return None
     if job.status == "preparing" and job.preparing_progress is not None:
         st.progress(job.preparing_progress, text="Re-rendering the augmented digits")
     else:
         st.progress(len(job.records) / job.config.epochs)
-    figure, pixels = _figures(state, job)
+    figure, pixels, snapshot = _figures(state, job)
     st.plotly_chart(figure, key="loss_chart", config={"displayModeBar": False})
     if pixels is not None:
         sparsity.show_pixels(*pixels)
+    return snapshot
 
 
 def _figures(state: LabState, job: TrainingJob) -> tuple:
-    """(training figure, pixel-map arguments or None): new ones at most every `chart_interval()`
-    (less half a tick, as the view ticks at that pace too) while the run goes on, else the very
-    same objects as last time (which the browser skips)."""
+    """(training figure, pixel-map arguments or None, live-view snapshot or None): new ones at most
+    every `chart_interval()` (less half a tick, as the view ticks at that pace too) while the run
+    goes on, else the very same objects as last time (which the browser skips)."""
     now, n = time.monotonic(), len(job.records)
     last = state.live_figures
-    unchanged = last is not None and last[1] == n and last[3][1] is job.pixels
+    unchanged = last is not None and last[1] == n and last[3][1] is job.pixels and last[3][2] is job.snapshot
     if last is not None and last[0] == job.id and not job.done and (
             unchanged or now - last[2] < chart_interval(training_queue().load()) - REFRESH_S / 2):
         return last[3]
     span = job.config.epochs if not job.done else max(n, 1)   # a stopped run fills the frame
-    figures = (charts.training_figure(job.records, span, f"Run {job.id}: {describe(job.config)}"), job.pixels)
+    # Kept as a go.Figure: st.plotly_chart validates a dict through go.Figure on every tick (~11 ms),
+    # a Figure it only copies (~2 ms), and between changes the view hands it the same one.
+    figures = (go.Figure(charts.training_figure(job.records, span, f"Run {job.id}: {describe(job.config)}")),
+               job.pixels, job.snapshot)
     state.live_figures = (job.id, n, now, figures)
     return figures
 
@@ -118,6 +140,9 @@ def chart_interval(load: float) -> float:
 
 def _status_line(job: TrainingJob) -> str:
     n, total = len(job.records), job.config.epochs
+    live = live_views.status_line(job)
+    if live:
+        return live
     if job.status == "queued":
         ahead = job.ahead()
         return f"⏳ **Queued, {ahead} ahead** — the server trains a few models at a time."
@@ -130,7 +155,8 @@ def _status_line(job: TrainingJob) -> str:
         if eta is not None and job.records[-1].elapsed + eta > TIME_LIMIT_S:
             left = f" · stops at this page's {TIME_LIMIT_S:.0f} s limit in about " \
                    f"{max(TIME_LIMIT_S - job.records[-1].elapsed, 0):.0f} s"
-        stopping = " · stopping" if job.stop_requested else ""
+        stopping = " · stopping" if job.stop_requested else \
+            " · pausing after this epoch" if job.paused else " · slow motion" if job.slow_motion else ""
         last = job.records[-1] if job.records else None
         acc = f" · train accuracy {last.train_accuracy:.1%}" if last else ""
         return f"**Epoch {n} / {total}**{acc}{left}{stopping}"
