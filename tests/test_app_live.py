@@ -2,16 +2,9 @@
 show its network, and Pause / +1 epoch / Resume / slow motion reach the training thread.
 AppTest runs no fragment ticks, so each test reruns the script itself."""
 import re
-import time
 
 from test_app import at, chart  # noqa: F401 -- `at`: the page in AppTest, with fresh caches
-
-
-def wait(condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
+from test_safety_session import wait_for
 
 
 def tiles_html(at) -> str:
@@ -57,18 +50,18 @@ def test_pause_one_more_epoch_resume_and_slow_motion(at):
     lab = at.session_state["lab"]
     job = lab.job
     assert job.slow_motion
-    wait(lambda: len(job.records) >= 1)
+    wait_for(lambda: len(job.records) >= 1)
     at.run()
     assert not at.button(key="pause").disabled and at.button(key="step").disabled
     at.button(key="pause").click().run()
     assert job.paused
-    wait(lambda: job.status == "paused")
+    wait_for(lambda: job.status == "paused")
     at.run()
     n = len(job.records)
     assert re.search(rf"Paused after epoch {n} / {job.config.epochs}", captions(at))
     assert not at.button(key="step").disabled and at.button(key="resume")
     at.button(key="step").click().run()
-    wait(lambda: len(job.records) == n + 1 and job.status == "paused")
+    wait_for(lambda: len(job.records) == n + 1 and job.status == "paused")
     at.toggle(key="slow_motion").set_value(False).run()
     assert not job.slow_motion
     at.button(key="resume").click().run()

@@ -14,6 +14,8 @@ from ui.data import split_digits
 from ui.live_views import probe, updates_per_epoch
 from ui.session import SLOW_MOTION_S, TrainingJob, TrainingQueue
 
+from test_safety_session import wait_for
+
 FAST = TrainConfig(hidden_layer_sizes=(32,), learning_rate=1e-2, epochs=5, batch_size=64, seed=3)
 LONG = FAST.replace(epochs=200)
 
@@ -23,19 +25,12 @@ def digits():
     return split_digits()
 
 
-def wait(condition, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
 def paused_job(digits, config=LONG, queue=None, epochs=1):
     """A started job paused after `epochs` epochs (pause is asked once it has started them)."""
     job = TrainingJob(config, digits.X_train, digits.y_train, queue, probe=probe(digits)).start()
-    wait(lambda: len(job.records) >= epochs - 1 and job.status == "running")
+    wait_for(lambda: len(job.records) >= epochs - 1 and job.status == "running")
     job.pause()
-    wait(lambda: job.status == "paused")
+    wait_for(lambda: job.status == "paused")
     return job
 
 
@@ -56,12 +51,12 @@ def test_pause_then_one_more_epoch_then_resume(digits):
     assert len(job.records) == n and job.status == "paused" and not job.done
     assert job.snapshot.epoch == n              # the views show the epoch it paused after
     job.step()
-    wait(lambda: len(job.records) == n + 1 and job.status == "paused")
+    wait_for(lambda: len(job.records) == n + 1 and job.status == "paused")
     time.sleep(0.3)
     assert len(job.records) == n + 1            # exactly one
     assert job.snapshot.epoch == n + 1
     job.resume()
-    wait(lambda: len(job.records) >= n + 3)
+    wait_for(lambda: len(job.records) >= n + 3)
     assert job.status == "running"
     job.stop()
     assert job.join(30) and job.status == "stopped"
@@ -73,15 +68,15 @@ def test_a_paused_run_frees_its_slot_and_queues_to_resume(digits):
     other = TrainingJob(FAST, digits.X_train, digits.y_train, queue).start()
     assert other.join(60) and other.status == "completed"      # trained while the first was paused
     blocker = TrainingJob(LONG, digits.X_train, digits.y_train, queue).start()
-    wait(lambda: blocker.status == "running")
+    wait_for(lambda: blocker.status == "running")
     n = len(first.records)
     first.resume()
-    wait(lambda: first.status == "queued")
+    wait_for(lambda: first.status == "queued")
     assert first.ahead() == 1 and not first.done
     time.sleep(0.3)
     assert len(first.records) == n
     blocker.stop()
-    wait(lambda: len(first.records) > n)
+    wait_for(lambda: len(first.records) > n)
     first.stop()
     assert blocker.join(30) and first.join(30)
 
@@ -91,7 +86,7 @@ def test_paused_time_is_not_training_time(digits):
     n, before = len(job.records), job.records[-1].elapsed
     time.sleep(1.5)
     job.step()
-    wait(lambda: job.status == "paused" and len(job.records) > n)
+    wait_for(lambda: job.status == "paused" and len(job.records) > n)
     assert job.paused_s >= 1.4
     assert job.records[-1].elapsed - before < 1.0     # an epoch of an 8-unit net, not the pause
     job.stop()
@@ -150,10 +145,11 @@ def test_tiles_share_one_symmetric_scale():
 
 
 def test_the_time_limit_counts_training_not_pauses(digits):
-    job = TrainingJob(LONG.replace(hidden_layer_sizes=(8,)), digits.X_train, digits.y_train, time_limit=1.0).start()
-    wait(lambda: len(job.records) >= 1)
+    slow = LONG.replace(hidden_layer_sizes=(64,), batch_size=16)     # ~4 s of training: past the limit
+    job = TrainingJob(slow, digits.X_train, digits.y_train, time_limit=1.0).start()
+    wait_for(lambda: len(job.records) >= 1)
     job.pause()
-    wait(lambda: job.status == "paused")
+    wait_for(lambda: job.status == "paused")
     n = len(job.records)
     time.sleep(1.5)                                  # past the limit in wall time, paused
     assert job.status == "paused" and not job.limited
