@@ -23,11 +23,11 @@ def click(page: Page, key: str):
 
 def start_slow_run(page: Page, app_url):
     open_app(page, app_url)
-    page.locator(".st-key-preset_post button").click()
+    click(page, "preset_post")
     wait_for_app(page)
     page.locator(".st-key-slow_motion label").click()
     wait_for_app(page)
-    page.locator(".st-key-train button").click()
+    click(page, "train")
     expect(page.locator(STATUS)).to_contain_text(re.compile(r"Epoch [1-9]\d* / 100"), timeout=60_000)
 
 
