@@ -72,6 +72,7 @@ def test_confusion_matrix_cell_click_shows_its_images(page: Page, app_url):
     tab(page, "Inspect")
     plot = page.locator(".st-key-confusion_matrix .nsewdrag")
     expect(plot).to_be_visible()
+    plot.scroll_into_view_if_needed()   # the mouse clicks viewport coordinates; the matrix sits below the fold
     box = plot.bounding_box()
     row, col = 3, 3                                     # true 3, predicted 3
     x = box["x"] + (col + 0.5) / 10 * box["width"]
