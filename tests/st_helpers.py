@@ -49,7 +49,7 @@ def draw_stroke(page: Page, canvas_key: str, points, steps=8):
     fabric. So: hover first, wait, and assert the deep hit target is the upper canvas.
     """
     upper = page.locator(f".st-key-{canvas_key} canvas.upper-canvas")
-    expect(upper).to_be_visible()
+    expect(upper).to_be_visible(timeout=30_000)   # the component mounts after the page; later on a busy box
     box = upper.bounding_box()
     xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
     page.mouse.move(*xy[0])

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 from test_app import at, canvas_value, drawn_one, texts, train  # noqa: F401  (at: the page fixture)
 
 import mlp
@@ -101,15 +102,24 @@ def test_click_a_unit_switch_it_off_undo_and_the_shared_model_is_untouched(at):
     np.testing.assert_array_equal(mlp.default_model().network.params, shared)
 
 
+def doubtful_seven():
+    """A quick 7 the default model reads right but far from sure of (~64%)."""
+    img = Image.new("RGBA", (280, 280), (255, 255, 255, 255))
+    ImageDraw.Draw(img).line([(80, 50), (200, 50), (120, 240)], fill=(17, 17, 17, 255), width=22)
+    return np.asarray(img)
+
+
 def test_a_threshold_set_in_inspect_makes_draw_say_i_dont_know(at):
-    sure = float(predict_image_proba(mlp.default_model(), drawn_one()).max())
-    draw(at)
-    assert "### It's a **1**" in texts(at)
+    proba = predict_image_proba(mlp.default_model(), doubtful_seven())
+    sure = float(proba.max())
+    assert proba.argmax() == 7 and sure < 0.9
+    draw(at, doubtful_seven())
+    assert "### It's a **7**" in texts(at)
     at.session_state["inspect_view"] = "Confidence"
     at.run()
     assert metric(at, "Answers").value == "450 of 450"
     at.slider(key="confidence_threshold").set_value(min(0.99, np.ceil(sure * 100 + 0.5) / 100)).run()
-    assert "### I don't know" in texts(at) and "Best guess **1**" in texts(at)
+    assert "### I don't know" in texts(at) and "Best guess **7**" in texts(at)
     fig = spec(at, "coverage_chart")
     assert fig["data"][1]["x"][0] < 1.0                                   # the marked point covers fewer
     assert int(metric(at, "Says 'I don't know'").value) > 0

@@ -65,15 +65,20 @@ def test_stop_while_the_copies_are_built_acts_within_a_second_with_progress(digi
 
 
 def test_the_engine_stopped_mid_epoch_keeps_the_last_finished_epoch(digits):
-    X, y = np.tile(digits.X_train, (16, 1)), np.tile(digits.y_train, 16)   # epochs of a second or more
-    run = mlp.train(TrainConfig(hidden_layer_sizes=(256,), epochs=5, seed=2), X, y)
+    run = mlp.train(TrainConfig(hidden_layer_sizes=(64,), epochs=5, seed=2), digits.X_train, digits.y_train)
     next(run)
     after_one = run.model.params.copy()
-    worker = threading.Thread(target=lambda: list(run))
-    worker.start()
-    time.sleep(0.3)                      # well inside epoch 2
-    run.stop()
-    worker.join(30)
+    step, steps = run.optimizer.step, []
+
+    def step_then_stop(params, grads):   # stop() as another thread would call it, 3 batches into epoch 2
+        step(params, grads)
+        steps.append(1)
+        if len(steps) == 3:
+            run.stop()
+
+    run.optimizer.step = step_then_stop
+    assert list(run) == []
+    assert len(steps) == 3, "the run went on past the batch it was stopped in"
     assert run.status == "stopped" and run.epoch == 1 and len(run.history) == 1
     np.testing.assert_array_equal(run.model.params, after_one)
     assert "last finished epoch" in run.message

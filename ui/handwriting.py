@@ -15,9 +15,8 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from ui import charts
+from ui import charts, model_choice
 from ui import handwriting_core as core
-from ui.data import default_model
 from ui.session import LabState, evaluate
 
 KEY = "handwriting"
@@ -29,7 +28,8 @@ def collection() -> core.Handwriting:
 
 
 def current_model(state: LabState):
-    return state.model if state.model is not None else default_model()
+    """The model that answers on Draw (the visitor's choice, with any switched-off units)."""
+    return model_choice.chosen(state).model
 
 
 def confirm(answer: int, digit, token: str) -> None:
