@@ -17,6 +17,9 @@ Training as a stream::
 scikit-learn estimators: ``MLPClassifier``, ``MLPRegressor``. Images to digits: ``image_to_digit``. The app's
 model before a visitor trains: ``default_model()``.
 """
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 from .activations import (ACTIVATIONS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, Identity, LeakyRelu,
                           NoActivation, Relu, Sigmoid, Softmax, Tanh)
 from .default import default_model
@@ -50,3 +53,22 @@ __all__ = [
     "MLPClassifier", "MLPRegressor", "EXPECTED_FAILED_CHECKS", "default_model",
     "image_to_digit", "ImageError", "BlankImageError",
 ]
+
+# Names whose module imports scikit-learn (~1.5 s): loaded on first use, so `import mlp` and the
+# command line start fast. name -> module.
+_LAZY = {"MLPClassifier": "estimator", "EXPECTED_FAILED_CHECKS": "estimator"}
+
+if TYPE_CHECKING:   # for type checkers and IDEs; at run time __getattr__ imports them
+    from .estimator import EXPECTED_FAILED_CHECKS, MLPClassifier
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value     # later look-ups skip this function
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_LAZY])

@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from mlp import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -14,6 +16,7 @@ def run(*args):
                           timeout=120)
 
 
+@pytest.mark.slow   # a subprocess that imports scikit-learn and trains: a few seconds
 def test_trains_reports_held_out_and_saves(tmp_path):
     path = tmp_path / "fast.npz"
     out = run("--preset", "fast", "--hidden", "32", "--epochs", "5", "--seed", "3", "--save", str(path))
@@ -31,6 +34,22 @@ def test_bad_settings_exit_2_with_a_sentence():
     assert out.returncode == 2 and out.stderr.startswith("error: hidden layer sizes")
 
 
+def test_help_does_not_load_scikit_learn():
+    # scikit-learn takes ~1.5 s to import: `import mlp` and `--help` stay fast without it.
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "mlp", "--help"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "usage: python -m mlp" in out.stdout
+    imported = [line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if "|" in line]
+    assert "mlp.training" in imported and not any(m.startswith("sklearn") for m in imported)
+
+
+def test_the_estimator_is_still_importable_from_mlp():
+    import mlp
+    from mlp.estimator import MLPClassifier
+    assert mlp.MLPClassifier is MLPClassifier and "MLPClassifier" in dir(mlp)
+
+
+@pytest.mark.slow
 def test_divergence_is_reported_not_raised():
     out = run("--optimizer", "sgd", "--learning-rate", "1000", "--loss", "mse", "--output", "identity",
               "--epochs", "20", "--quiet")
