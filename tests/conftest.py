@@ -1,4 +1,5 @@
-"""Shared fixtures: a real `streamlit run app.py` server and Debian's chromium for Playwright."""
+"""Shared fixtures: the digits split and preset models trained once per session, a real
+`streamlit run app.py` server, and Debian's chromium for Playwright."""
 import os
 
 # One BLAS thread, as the app and the benchmarks use, set before anything imports NumPy.
@@ -20,6 +21,32 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHOTS = ROOT / "shots"   # screenshots the browser tests take (git-ignored), to look at
+
+
+@pytest.fixture(scope="session")
+def digits_split():
+    """load_digits' stratified 75/25 split (X_train, X_test, y_train, y_test), loaded once."""
+    from mlp.datasets import load_digits_split
+    return load_digits_split()
+
+
+@pytest.fixture(scope="session")
+def trained_preset(digits_split):
+    """trained_preset(name, seed=0) -> the TrainedModel of engine preset `name` with that seed,
+    trained once per session: accuracy claims share it instead of retraining (the `best` preset
+    takes ~10 s of CPU)."""
+    from mlp import TrainedModel, train
+    from mlp.presets import PRESETS
+
+    X_train, _, y_train, _ = digits_split
+    models = {}
+
+    def get(name: str, seed: int = 0):
+        if (name, seed) not in models:
+            run = train(PRESETS[name].replace(seed=seed), X_train, y_train).run()
+            models[name, seed] = TrainedModel.from_run(run)
+        return models[name, seed]
+    return get
 
 
 def free_port() -> int:
@@ -76,15 +103,19 @@ def app_url(app_server):
     return app_server[0]
 
 
+@pytest.hookimpl(tryfirst=True)   # before `-m` selects: `-m "not browser"` must see the mark
 def pytest_collection_modifyitems(config, items):
-    """Browser tests need Debian's chromium. In CI its absence fails the run; elsewhere they are
-    skipped with the one command that installs it."""
+    """Every test that uses Playwright's `page` is marked `browser`. Browser tests need Debian's
+    chromium: in CI its absence fails the run; elsewhere they are skipped with the one command
+    that installs it."""
+    browser = [item for item in items if "page" in getattr(item, "fixturenames", ())]
+    for item in browser:
+        item.add_marker(pytest.mark.browser)
     if os.path.exists(CHROMIUM) or os.environ.get("CI"):
         return
     skip = pytest.mark.skip(reason="needs Debian's chromium: apt-get install chromium")
-    for item in items:
-        if "page" in getattr(item, "fixturenames", ()):
-            item.add_marker(skip)
+    for item in browser:
+        item.add_marker(skip)
 
 
 # pytest-playwright's hooks: drive Debian's chromium, never a downloaded one.

@@ -68,7 +68,8 @@ def test_page_opens_with_sidebar_tabs_and_a_prompt(at):
     assert at.session_state["lab"].model is None
 
 
-@pytest.mark.parametrize("name", list(PRESETS))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "Best accuracy" else n
+                                  for n in PRESETS])
 def test_each_preset_fills_the_sidebar_and_trains(at, name):
     preset = PRESETS[name].config
     at.button(key=PRESET_KEYS[name]).click().run()

@@ -55,6 +55,7 @@ def run_script(tmp_path, loss_import):
     return float(re.search(r"accuracy\s+([\d.]+)", out.stdout).group(1))
 
 
+@pytest.mark.slow
 def test_the_posts_script_runs_with_only_its_imports_changed(tmp_path):
     # With the correct MSE delta the post's own script learns, but far less well than it reported.
     accuracy = run_script(tmp_path, "from mlp import Network, Relu, Sigmoid, MSE")
@@ -96,16 +97,19 @@ def held_out(digits, loss, output, seeds=range(5)):
     return float(np.median(accs)), accs
 
 
+@pytest.mark.slow
 def test_published_delta_reproduces_the_posts_held_out_accuracy(digits):
     median, accs = held_out(digits, MSEAsPublished, Sigmoid)
     assert median >= 0.95, accs
 
 
+@pytest.mark.slow
 def test_correct_mse_learns_but_saturates(digits):
     median, accs = held_out(digits, MSE, Sigmoid)
     assert 0.25 < median < 0.9, accs   # clearly above chance (0.1), clearly below the published delta
 
 
+@pytest.mark.slow
 def test_cross_entropy_on_the_same_network(digits):
     for output in (Sigmoid, Softmax):
         median, accs = held_out(digits, CrossEntropy, output, seeds=range(3))
