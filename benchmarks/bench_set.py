@@ -18,7 +18,7 @@ with one BLAS thread a run is single-threaded, so CPU time is what the wall-cloc
 idle machine, and the time goal is checked on it.
 
 The default budget is 5%, where SET meets the goal (on seeds 0-39 and on fresh seeds 40-79);
-see the README's SET section for the other budgets and settings measured. The default is 40 seeds
+see docs/set.md for the other budgets and settings measured. The default is 40 seeds
 (about 11 minutes on one core; 2 without shifts) because the differences are a digit or two: with
 5 to 20 seeds they can change sign from one seed set to the next. For each budget the script
 prints a PASS or FAIL line for each condition of the goal: SET's mean accuracy within 1 point of

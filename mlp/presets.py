@@ -1,7 +1,7 @@
 """Named training configurations: the CLI's ``--preset`` and the app's preset buttons.
 
 Each is measured on ``load_digits`` with the stratified 25% held-out split (random_state=0),
-median of 5 seeds; the figures are in README.md and reproduced by ``tests/test_training.py``.
+median of 5 seeds; the figures are in docs/benchmarks.md and asserted by ``tests/test_engine.py``.
 """
 from __future__ import annotations
 
