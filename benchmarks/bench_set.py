@@ -11,21 +11,20 @@ recipe's half-pixel shifts (four shifted copies of every training digit; ``--no-
 the digits alone); ``load_digits`` split 75/25 stratified (random_state=0), so 450 held-out digits
 and one digit is 0.22 point. Each sparse budget keeps at most that fraction of the dense net's
 weights (biases stay dense; the output layer stays dense, as in SET's reference code), with SET's
-ε chosen to fill it. All modes use the same settings; only ``connectivity`` differs. Measured
-without the shifts: the learning rate 0.01 is the best of 1e-3, 3e-3, 5e-3, 1e-2 and 2e-2 for the
-dense net, and 100 epochs instead of 40 changed no mode's accuracy beyond the noise. Times cover ``run.run()`` (SET's per-epoch evolution included), modes interleaved per seed;
-with one BLAS thread a run is single-threaded, so CPU time is what the wall-clock would be on an
-idle machine, and the time goal is checked on it.
+ε chosen to fill it. All modes use the same settings; only ``connectivity`` differs. Times cover
+``run.run()`` (SET's per-epoch evolution included), modes interleaved per seed; with one BLAS
+thread a run is single-threaded, so CPU time is what the wall-clock would be on an idle machine,
+and the time goal is checked on it.
 
-The default budget is 5%, where SET meets the goal (on seeds 0-39 and on fresh seeds 40-79);
-see docs/set.md for the other budgets and settings measured. The default is 40 seeds
-(about 11 minutes on one core; 2 without shifts) because the differences are a digit or two: with
-5 to 20 seeds they can change sign from one seed set to the next. For each budget the script
-prints a PASS or FAIL line for each condition of the goal: SET's mean accuracy within 1 point of
-dense; SET ahead of static sparse by more than one held-out digit (mean of the per-seed
-differences, shown with its standard error and how many seeds SET won and lost); SET's median
-CPU time at most 1.5x dense's.
-``--first-seed`` runs fresh seeds, to check a result on seeds it was not picked on.
+The default budget is 5%, where SET meets the goal. The results, and why these settings (learning
+rate, epochs, shifts), are in docs/set.md, with the other budgets and settings measured. The
+default is 40 seeds (about 11 minutes on one core; 2 without shifts) because the differences are
+a digit or two: with 5 to 20 seeds they can change sign from one seed set to the next. For each
+budget the script prints a PASS or FAIL line for each condition of the goal: SET's mean accuracy
+within 1 point of dense; SET ahead of static sparse by more than one held-out digit (mean of the
+per-seed differences, shown with its standard error and how many seeds SET won and lost); SET's
+median CPU time at most 1.5x dense's. ``--first-seed`` runs fresh seeds, to check a result on
+seeds it was not picked on.
 """
 from __future__ import annotations
 
