@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
-from mlp import ACTIVATIONS, CrossEntropy, MSE, Network, TrainConfig, train
+from mlp import ACTIVATIONS, CrossEntropy, MSE, Network, TrainConfig, TrainedModel, train
 from mlp import network
 from mlp.activations import HIDDEN_ACTIVATIONS
 from mlp.network import Backprop
@@ -15,7 +15,6 @@ from mlp.sparse import sparsify
 from mlp.training import Training
 from mlp.losses import loss_value
 from mlp.presets import PRESETS
-from mlp.sparse import sparsify
 
 
 @pytest.fixture(scope="module")
