@@ -28,7 +28,6 @@ from .model import TrainedModel
 from .network import Network
 from .optimizers import OPTIMIZERS, SGD, Adam, Momentum
 from .persistence import ModelFileError, load_model, model_to_bytes, save_model
-from .preprocess import BlankImageError, ImageError, image_to_digit
 from .training import EpochRecord, TrainConfig, Training, train
 
 
@@ -54,12 +53,14 @@ __all__ = [
     "image_to_digit", "ImageError", "BlankImageError",
 ]
 
-# Names whose module imports scikit-learn (~1.5 s): loaded on first use, so `import mlp` and the
-# command line start fast. name -> module.
-_LAZY = {"MLPClassifier": "estimator", "EXPECTED_FAILED_CHECKS": "estimator"}
+# Names whose modules import scikit-learn (~1.5 s) or SciPy and Pillow: loaded on first use, so
+# `import mlp` and the command line start fast. name -> module.
+_LAZY = {"MLPClassifier": "estimator", "EXPECTED_FAILED_CHECKS": "estimator",
+         "image_to_digit": "preprocess", "ImageError": "preprocess", "BlankImageError": "preprocess"}
 
 if TYPE_CHECKING:   # for type checkers and IDEs; at run time __getattr__ imports them
     from .estimator import EXPECTED_FAILED_CHECKS, MLPClassifier
+    from .preprocess import BlankImageError, ImageError, image_to_digit
 
 
 def __getattr__(name):

@@ -34,13 +34,13 @@ def test_bad_settings_exit_2_with_a_sentence():
     assert out.returncode == 2 and out.stderr.startswith("error: hidden layer sizes")
 
 
-def test_help_does_not_load_scikit_learn():
-    # scikit-learn takes ~1.5 s to import: `import mlp` and `--help` stay fast without it.
+def test_help_does_not_load_scikit_learn_or_scipy():
+    # scikit-learn takes ~1.5 s to import, SciPy ~0.4 s: `import mlp` and `--help` stay fast without them.
     out = subprocess.run([sys.executable, "-X", "importtime", "-m", "mlp", "--help"], cwd=ROOT,
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "usage: python -m mlp" in out.stdout
     imported = [line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if "|" in line]
-    assert "mlp.training" in imported and not any(m.startswith("sklearn") for m in imported)
+    assert "mlp.training" in imported and not any(m.split(".")[0] in ("sklearn", "scipy") for m in imported)
 
 
 def test_the_estimator_is_still_importable_from_mlp():
