@@ -14,8 +14,19 @@ if "pandas" not in __import__("sys").modules:
 
 import streamlit as st  # noqa: E402
 
-from ui import (data, draw, explain, handwriting, history, inspect_views, lesson, lifecycle, results,  # noqa: E402
-                sidebar, training_view)
+from ui import (  # noqa: E402
+    data,
+    draw,
+    explain,
+    handwriting,
+    history,
+    inspect_views,
+    lesson,
+    lifecycle,
+    results,
+    sidebar,
+    training_view,
+)
 from ui.errors import guard  # noqa: E402
 from ui.session import LabState, collect  # noqa: E402
 

@@ -168,7 +168,7 @@ def browser(seconds: float) -> None:
                     page.goto(f"{url}/?v={variant}")
                     page.get_by_text("tick 3").wait_for(timeout=60_000)
 
-                    def busy():
+                    def busy(cdp=cdp):   # this iteration's page
                         metrics = cdp.send("Performance.getMetrics")["metrics"]
                         return {m["name"]: m["value"] for m in metrics}["TaskDuration"]
 

@@ -174,7 +174,8 @@ def main(argv=None) -> int:
         goals = [
             (gap <= 1.0, f"SET within 1 point of dense: SET {np.mean(s.acc):.2f}% vs dense "
                          f"{np.mean(dense.acc):.2f}% ({-gap:+.2f})"),
-            (len(diff) > 1 and diff.mean() > digit, f"SET ahead of static sparse by more than one held-out digit ({digit:.2f}): "
+            (len(diff) > 1 and diff.mean() > digit,
+             f"SET ahead of static sparse by more than one held-out digit ({digit:.2f}): "
                                   f"SET {np.mean(s.acc):.2f}% vs static {np.mean(st.acc):.2f}%, per seed "
                                   f"{diff.mean():+.2f} ± {se:.2f}, SET better on {np.sum(diff > 0)} seeds, "
                                   f"worse on {np.sum(diff < 0)}" + ("" if len(diff) > 1 else "; one seed: no verdict")),

@@ -4,7 +4,8 @@ Starts the app on 127.0.0.1 (a free port), then opens N browser contexts at once
 chromium (each context is its own Streamlit session). Session i picks its own configuration: the
 "Fast" preset with 512 - 2i hidden units (End and the same 14 arrow presses on the slider for
 every session), 200 epochs and seed 1 + i (about 3 s of training alone on this machine). Each
-session trains, waits for "Completed", reads its results (chart title, held-out accuracy, parameter count, run id), opens Inspect, then draws a 1 on the canvas and reads the answer.
+session trains, waits for "Completed", reads its results (chart title, held-out accuracy, parameter
+count, run id), opens Inspect, then draws a 1 on the canvas and reads the answer.
 
 Checks, per session: the page shows its own configuration, its parameter count and the held-out
 accuracy that the same configuration gives when trained directly with the engine (same seed, so
@@ -461,7 +462,8 @@ def main(argv=None) -> int:
     print(f"\nengine, trained directly: held-out accuracy per session {accs}; "
           f"{len(set(accs))} distinct of {n}")
     one, many = statistics.median(walls1), statistics.median(wallsn)
-    print(f"server RSS: {idle_rss:.0f} MB before any visitor, {warm_rss:.0f} MB after one, {sampler.peak:.0f} MB peak, {final_rss:.0f} MB at the end; "
+    print(f"server RSS: {idle_rss:.0f} MB before any visitor, {warm_rss:.0f} MB after one, "
+          f"{sampler.peak:.0f} MB peak, {final_rss:.0f} MB at the end; "
           f"CPU {cpu_used:.1f} s for the timed runs")
     print(f"load average after: {os.getloadavg()}")
     lost = [r.index for r in all_results if r.lost_presses]

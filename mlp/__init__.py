@@ -20,8 +20,18 @@ model before a visitor trains: ``default_model()``.
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from .activations import (ACTIVATIONS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, Identity, LeakyRelu,
-                          NoActivation, Relu, Sigmoid, Softmax, Tanh)
+from .activations import (
+    ACTIVATIONS,
+    HIDDEN_ACTIVATIONS,
+    OUTPUT_ACTIVATIONS,
+    Identity,
+    LeakyRelu,
+    NoActivation,
+    Relu,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
 from .default import default_model
 from .losses import LOSSES, MSE, CrossEntropy, MSEAsPublished
 from .model import TrainedModel
@@ -29,19 +39,6 @@ from .network import Network
 from .optimizers import OPTIMIZERS, SGD, Adam, Momentum
 from .persistence import ModelFileError, load_model, model_to_bytes, save_model
 from .training import EpochRecord, TrainConfig, Training, train
-
-
-def __getattr__(name):
-    # The scikit-learn estimator is imported on first use: importing scikit-learn costs a
-    # first visit to the app seconds, and the app never uses the estimator.
-    if name in ("MLPClassifier", "EXPECTED_FAILED_CHECKS"):
-        from . import estimator
-        return getattr(estimator, name)
-    if name == "MLPRegressor":
-        from .regressor import MLPRegressor
-        return MLPRegressor
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 
 __all__ = [
     "ACTIVATIONS", "HIDDEN_ACTIVATIONS", "OUTPUT_ACTIVATIONS", "LOSSES", "OPTIMIZERS",
@@ -54,13 +51,15 @@ __all__ = [
 ]
 
 # Names whose modules import scikit-learn (~1.5 s) or SciPy and Pillow: loaded on first use, so
-# `import mlp` and the command line start fast. name -> module.
-_LAZY = {"MLPClassifier": "estimator", "EXPECTED_FAILED_CHECKS": "estimator",
+# `import mlp`, the command line and a first visit to the app start fast (the app never uses the
+# estimators). name -> module.
+_LAZY = {"MLPClassifier": "estimator", "EXPECTED_FAILED_CHECKS": "estimator", "MLPRegressor": "regressor",
          "image_to_digit": "preprocess", "ImageError": "preprocess", "BlankImageError": "preprocess"}
 
 if TYPE_CHECKING:   # for type checkers and IDEs; at run time __getattr__ imports them
     from .estimator import EXPECTED_FAILED_CHECKS, MLPClassifier
     from .preprocess import BlankImageError, ImageError, image_to_digit
+    from .regressor import MLPRegressor
 
 
 def __getattr__(name):

@@ -28,7 +28,8 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m mlp", description=__doc__.split("\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--preset", choices=sorted(PRESETS), default="default", help="start from this configuration")
-    p.add_argument("--hidden", type=int, nargs="+", metavar="UNITS", help="units per hidden layer, e.g. --hidden 256 128")
+    p.add_argument("--hidden", type=int, nargs="+", metavar="UNITS",
+                   help="units per hidden layer, e.g. --hidden 256 128")
     p.add_argument("--activation", choices=HIDDEN_ACTIVATIONS, help="hidden activation")
     p.add_argument("--output", choices=OUTPUT_ACTIVATIONS, help="output activation")
     p.add_argument("--loss", choices=sorted(LOSSES))
@@ -67,7 +68,7 @@ def main(argv=None) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    from sklearn.metrics import accuracy_score, classification_report   # ~1.5 s: not for --help or a bad flag
+    from sklearn.metrics import accuracy_score, classification_report  # ~1.5 s: not for --help or a bad flag
     X_train, X_test, y_train, y_test = load_digits_split()
     print(f"Training {config.hidden_layer_sizes} {config.hidden_activations()} → {config.output_activation}, "
           f"{config.loss}, {config.optimizer} lr {config.learning_rate:g}, {config.epochs} epochs, "

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .network import Network
-from .training import EpochRecord, TrainConfig, Training
+from .training import TrainConfig, Training
 
 
 @dataclass
@@ -28,7 +28,7 @@ class TrainedModel:
         return self.classes
 
     @classmethod
-    def from_run(cls, run: Training) -> "TrainedModel":
+    def from_run(cls, run: Training) -> TrainedModel:
         """A snapshot of a run's current model (a copy: the run may go on training)."""
         return cls(run.model.copy(), np.asarray(run.classes).copy(), run.config, list(run.history))
 

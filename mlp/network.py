@@ -233,7 +233,7 @@ class Network:
 
     # ---- copies ------------------------------------------------------------------------------
 
-    def copy(self) -> "Network":
+    def copy(self) -> Network:
         """An independent copy with the same weights (and a copy of the generator's state)."""
         return copy.deepcopy(self)
 
@@ -249,7 +249,7 @@ class Network:
         self.__dict__.update(state)
         self._make_views()
 
-    def freeze(self) -> "Network":
+    def freeze(self) -> Network:
         """Make every array read-only (a model shared between threads or visitors); returns self."""
         for array in (self.params, self.mask, self.weight_mask, *self.layers, *self.weights, *self.biases):
             if array is not None:

@@ -225,7 +225,8 @@ def _build(arrays: dict, n_features, max_params: int) -> TrainedModel:
     need(meta_arr.dtype.kind == "U" and meta_arr.shape == (), "The model description is not text.")
     meta = _parse_meta(str(meta_arr))
     need(isinstance(meta, dict) and meta.get("format") == FORMAT, "The file is not an MLP Lab model file.")
-    need(meta.get("version") == VERSION, f"Unsupported model file version {meta.get('version')!r} (this program reads {VERSION}).")
+    need(meta.get("version") == VERSION,
+         f"Unsupported model file version {meta.get('version')!r} (this program reads {VERSION}).")
     sizes, acts = meta.get("sizes"), meta.get("activations")
     need(isinstance(sizes, list) and 2 <= len(sizes) <= MAX_LAYERS + 1
          and all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= MAX_WIDTH for s in sizes),
@@ -248,7 +249,8 @@ def _build(arrays: dict, n_features, max_params: int) -> TrainedModel:
     need(storage in (None, "float16"), "The weights' storage must be float16 if given.")
     stored = storage or dtype
     scale = meta.get("input_scale")
-    need(isinstance(scale, (int, float)) and np.isfinite(scale) and scale > 0, "The input scale must be a positive number.")
+    need(isinstance(scale, (int, float)) and np.isfinite(scale) and scale > 0,
+         "The input scale must be a positive number.")
     expected = {f"layer_{i}" for i in range(len(sizes) - 1)} | {"meta"}
     extra = set(arrays) - expected - {"mask"}
     missing = expected - set(arrays)
@@ -275,7 +277,8 @@ def _build(arrays: dict, n_features, max_params: int) -> TrainedModel:
         net.layers[i][...] = layer
     if "mask" in arrays:
         mask = arrays["mask"]
-        need(mask.shape == net.params.shape and mask.dtype == net.params.dtype and bool(np.all((mask == 0) | (mask == 1))),
+        fits = mask.shape == net.params.shape and mask.dtype == net.params.dtype
+        need(fits and bool(np.all((mask == 0) | (mask == 1))),
              "The connectivity mask does not fit the layers or is not 0/1.")
         need(bool(np.all(net.params[mask == 0] == 0)), "Weights outside the connectivity mask are not zero.")
         net.mask = mask.copy()

@@ -31,7 +31,6 @@ from .network import Backprop, Network, dropout_rates
 from .optimizers import OPTIMIZERS, make_optimizer
 from .sparse import CONNECTIVITY, evolve, layer_densities, sparsify
 
-
 SCHEDULES = ("constant", "invscaling", "adaptive", "cosine")
 
 
@@ -122,7 +121,7 @@ class TrainConfig:
             return (self.activation,) * len(self.hidden_layer_sizes)
         return tuple(self.activation)
 
-    def validate(self) -> "TrainConfig":
+    def validate(self) -> TrainConfig:
         """Raise ValueError with a plain sentence for any setting out of range; return self."""
         def need(ok, message):
             if not ok:
@@ -177,7 +176,7 @@ class TrainConfig:
         dropout_rates(self.dropout, len(sizes))   # raises ValueError with a sentence
         return self
 
-    def replace(self, **changes) -> "TrainConfig":
+    def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
@@ -190,7 +189,7 @@ class TrainConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
+    def from_dict(cls, d: dict) -> TrainConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(d) - names
         if unknown:
@@ -561,7 +560,7 @@ class Training:
             return "Stopped before the first epoch finished: no epoch ran, so there is no trained model."
         return "Stopped: the model keeps the weights of the last finished epoch."
 
-    def run(self) -> "Training":
+    def run(self) -> Training:
         """Train to the end; return self."""
         for _ in self:
             pass

@@ -80,8 +80,8 @@ def test_confusion_matrix_cell_click_shows_its_images(page: Page, app_url):
     page.mouse.move(x, y)
     page.wait_for_timeout(300)
     page.mouse.click(x, y)
-    expect(page.locator(".st-key-cm_cell_images")).to_contain_text(re.compile(r"True 3, correctly classified: \d+ images"),
-                                                                  timeout=15_000)
+    expect(page.locator(".st-key-cm_cell_images")).to_contain_text(
+        re.compile(r"True 3, correctly classified: \d+ images"), timeout=15_000)
     shot(page, "inspect")
 
 

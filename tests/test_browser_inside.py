@@ -5,13 +5,13 @@ import re
 
 import numpy as np
 import pytest
-from conftest import SHOTS
 from playwright.sync_api import Page, expect
-from st_helpers import draw_stroke, open_app, set_slider, wait_for_app
 
 import mlp
+from conftest import SHOTS
 from mlp.model import TrainedModel
 from mlp.network import Network
+from st_helpers import draw_stroke, open_app, set_slider, wait_for_app
 
 pytestmark = pytest.mark.browser
 

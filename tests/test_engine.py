@@ -6,15 +6,14 @@ import warnings
 import numpy as np
 import pytest
 
-from mlp import ACTIVATIONS, CrossEntropy, MSE, Network, TrainConfig, TrainedModel, train
-from mlp import network
+from mlp import ACTIVATIONS, CrossEntropy, Network, TrainConfig, TrainedModel, network, train
 from mlp.activations import HIDDEN_ACTIVATIONS
+from mlp.losses import loss_value
 from mlp.network import Backprop
 from mlp.optimizers import OPTIMIZERS
+from mlp.presets import PRESETS
 from mlp.sparse import sparsify
 from mlp.training import Training
-from mlp.losses import loss_value
-from mlp.presets import PRESETS
 
 
 @pytest.fixture(scope="module")
@@ -308,7 +307,8 @@ def test_dropout_reaches_the_fused_and_the_plain_step(digits, optimizer):
                               train(config.replace(dropout=0.5), X_train, y_train).run().model.params)
 
 
-@pytest.mark.parametrize("dropout,why", [(1.0, r"\[0, 1\)"), (-0.2, r"\[0, 1\)"), ((0.1, 0.2), r"one rate per hidden layer \(1\), got 2")])
+@pytest.mark.parametrize("dropout,why", [(1.0, r"\[0, 1\)"), (-0.2, r"\[0, 1\)"),
+                                         ((0.1, 0.2), r"one rate per hidden layer \(1\), got 2")])
 def test_bad_dropout_settings_are_refused_with_a_sentence(dropout, why):
     with pytest.raises(ValueError, match=why):
         TrainConfig(hidden_layer_sizes=(8,), dropout=dropout).validate()

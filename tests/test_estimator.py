@@ -3,6 +3,7 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.datasets import load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -10,7 +11,6 @@ from sklearn.neural_network import MLPClassifier as SklearnMLP
 from sklearn.neural_network import MLPRegressor as SklearnRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from mlp import MLPClassifier, MLPRegressor, TrainConfig, Training
@@ -255,7 +255,7 @@ def test_divergence_is_a_clear_error(digits):
     X, y = digits
     est = MLPClassifier(hidden_layer_sizes=(8,), solver="sgd", momentum=0.0, learning_rate_init=1e6, max_iter=5,
                         random_state=0, dtype="float32")
-    with pytest.raises(ValueError, match="non-finite parameter weights.*diverged at epoch \d.*lower learning rate"):
+    with pytest.raises(ValueError, match=r"non-finite parameter weights.*diverged at epoch \d.*lower learning rate"):
         est.fit(X * 1e20, y)
 
 

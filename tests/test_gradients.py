@@ -7,7 +7,7 @@ import pytest
 
 from mlp import Network
 from mlp.activations import HIDDEN_ACTIVATIONS
-from mlp.losses import CrossEntropy, MSE, MSEAsPublished, Poisson, loss_value
+from mlp.losses import MSE, CrossEntropy, MSEAsPublished, Poisson, loss_value
 from mlp.network import Backprop, dropout_masks
 from mlp.sparse import sparsify
 

@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 import pytest
+from test_safety_session import wait_for
 
 import mlp
 from mlp import TrainConfig
@@ -13,8 +14,6 @@ from ui import live_charts
 from ui.data import split_digits
 from ui.live_views import probe, updates_per_epoch
 from ui.session import SLOW_MOTION_S, TrainingJob, TrainingQueue
-
-from test_safety_session import wait_for
 
 FAST = TrainConfig(hidden_layer_sizes=(32,), learning_rate=1e-2, epochs=5, batch_size=64, seed=3)
 LONG = FAST.replace(epochs=200)

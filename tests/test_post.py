@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mlp import CrossEntropy, MSE, MSEAsPublished, Network, Relu, Sigmoid, Softmax
+from mlp import MSE, CrossEntropy, MSEAsPublished, Network, Relu, Sigmoid, Softmax
 from mlp.datasets import load_digits_split
 
 ROOT = Path(__file__).resolve().parents[1]

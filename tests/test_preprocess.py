@@ -9,10 +9,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
-from mlp.preprocess import (INK_PIXELS, MASS_CENTRE, VARIANT_INK, VARIANT_WIDTHS, BlankImageError,
-                            ImageError, digit_variants, image_to_digit, is_blank, normalise_ink,
-                            open_loops, predict_image_proba)
-from mlp.preprocess import _deskew
+from mlp.preprocess import (
+    INK_PIXELS,
+    MASS_CENTRE,
+    VARIANT_INK,
+    VARIANT_WIDTHS,
+    BlankImageError,
+    ImageError,
+    _deskew,
+    digit_variants,
+    image_to_digit,
+    is_blank,
+    normalise_ink,
+    open_loops,
+    predict_image_proba,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "handwriting"
 
@@ -213,7 +224,8 @@ def test_any_array_gives_a_digit_or_image_error(height, width, channels, dtype, 
     rng = np.random.default_rng(seed)
     shape = (height, width) + ((channels,) if channels else ())
     a = rng.random(shape) * (rng.random(shape) < sparsity)
-    a = (a > 0.5) if dtype is bool else (a * (255 if dtype is np.uint8 else 65535 if dtype is np.uint16 else 1)).astype(dtype)
+    top = 255 if dtype is np.uint8 else 65535 if dtype is np.uint16 else 1
+    a = (a > 0.5) if dtype is bool else (a * top).astype(dtype)
     assert_digit_or_image_error(a)
 
 

@@ -109,7 +109,8 @@ def case_bytes(case: str, good: bytes) -> bytes:
     if case == "huge_float_in_settings":
         return with_meta_text(good, json.dumps(meta).replace('"input_scale": 0.0625', '"input_scale": 1e999'))
     if case == "deep_json":
-        return with_meta_text(good, json.dumps({**meta, "history": []})[:-1] + ', "x": ' + "[" * 5000 + "]" * 5000 + "}")
+        deep = "[" * 5000 + "]" * 5000
+        return with_meta_text(good, json.dumps({**meta, "history": []})[:-1] + ', "x": ' + deep + "}")
     if case == "member_not_npy":
         del layers["layer_0.npy"]
         return zipped({**layers, "layer_0": b"just some bytes"})

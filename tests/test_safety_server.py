@@ -2,7 +2,6 @@
 visitors who load the largest model and leave give their memory back. A short version of
 benchmarks/memory_test.py (which runs 3 rounds of 3 visitors by default)."""
 import sys
-from pathlib import Path
 
 import pytest
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-SOURCE = Path(importlib.util.find_spec("sklearn").submodule_search_locations[0]) / "neural_network" / "tests" / "test_mlp.py"
+SKLEARN = Path(importlib.util.find_spec("sklearn").submodule_search_locations[0])
+SOURCE = SKLEARN / "neural_network" / "tests" / "test_mlp.py"
 THEIR_IMPORT = "from sklearn.neural_network import MLPClassifier, MLPRegressor"
 OUR_IMPORT = "from mlp import MLPClassifier, MLPRegressor"
 

@@ -7,8 +7,18 @@ from mlp import Network, TrainConfig, TrainedModel, load_model, model_to_bytes, 
 from mlp.losses import CrossEntropy, loss_value
 from mlp.network import Backprop
 from mlp.optimizers import Adam, Momentum
-from mlp.sparse import (NEW_WEIGHT_STD, connection_counts, epsilon_for_fraction, erdos_renyi_density, evolve,
-                        input_connections, layer_densities, layer_stats, sparse_layers, sparsify)
+from mlp.sparse import (
+    NEW_WEIGHT_STD,
+    connection_counts,
+    epsilon_for_fraction,
+    erdos_renyi_density,
+    evolve,
+    input_connections,
+    layer_densities,
+    layer_stats,
+    sparse_layers,
+    sparsify,
+)
 
 
 @pytest.fixture(scope="module")

@@ -41,7 +41,8 @@ def test_presets_survive_the_sidebar(name):
 
 
 def test_sidebar_values_build_per_layer_configs():
-    values = sidebar.config_to_values(TrainConfig(hidden_layer_sizes=(32, 16, 8), activation=("relu", "tanh", "sigmoid"),
+    values = sidebar.config_to_values(TrainConfig(hidden_layer_sizes=(32, 16, 8),
+                                                  activation=("relu", "tanh", "sigmoid"),
                                                   validation_fraction=0.1, early_stopping=True))
     config = sidebar.values_to_config(values)
     assert config.hidden_layer_sizes == (32, 16, 8) and config.activation == ("relu", "tanh", "sigmoid")

@@ -112,7 +112,8 @@ def _files(hw: core.Handwriting) -> None:
                            file_name=f"my-digits-{len(hw)}.npz", mime="application/octet-stream",
                            key="hw_download", help="Plain arrays, no pickle: load it here again later.")
     f = st.file_uploader("Load a file of your digits", type=["npz"], key="hw_file",
-                         help=f"A file downloaded here (at most {core.MAX_DIGITS} digits). Adds its digits to your set.")
+                         help=f"A file downloaded here (at most {core.MAX_DIGITS} digits). "
+                              "Adds its digits to your set.")
     ss = st.session_state
     if f is not None and ss.get("hw_file_id") != f.file_id:
         ss["hw_file_id"] = f.file_id

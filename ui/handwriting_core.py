@@ -65,7 +65,7 @@ class Handwriting:
         self.y = np.concatenate([self.y, [label]])
         return True
 
-    def extend(self, other: "Handwriting") -> int:
+    def extend(self, other: Handwriting) -> int:
         """Append another set's digits up to MAX_DIGITS; return how many were added."""
         room = max(0, MAX_DIGITS - len(self))
         self.X = np.concatenate([self.X, other.X[:room].astype(np.float32)])

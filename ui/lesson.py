@@ -19,7 +19,7 @@ def configs() -> list:
 
 
 def _start(state: LabState, config, digits) -> int:
-    from ui.training_view import training_queue   # the server's one queue, as the Train button uses
+    from ui.training_view import training_queue  # the server's one queue, as the Train button uses
 
     state.job = TrainingJob(config, digits.X_train, digits.y_train, training_queue(),
                             run_id=state.next_run_id()).start()

@@ -156,7 +156,8 @@ def _files(state: LabState, digits) -> None:
     with left:
         if state.model is not None:
             st.download_button("Download this model (.npz)", mlp.model_to_bytes(state.model),
-                               file_name=download_name(state.model, state.evaluation and state.evaluation.accuracy), mime="application/octet-stream", key="download",
+                               file_name=download_name(state.model, state.evaluation and state.evaluation.accuracy),
+                               mime="application/octet-stream", key="download",
                                help="MLP Lab's own format: plain arrays and JSON, no pickle.")
         else:
             st.caption("Nothing to download yet.")

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import mlp
-from ui import sparsity
 from mlp import TrainConfig, TrainedModel
 from mlp.sparse import input_connections
 from mlp.stats import Monitor
+from ui import sparsity
 
 TIME_LIMIT_S = 60.0   # a run on the shared page stops after this much training time
 MAX_RUNS = 30         # run summaries a visitor's history keeps (the oldest go first)
@@ -54,7 +54,7 @@ class TrainingQueue:
         self._waiting: list = []
         self._running: set = set()
 
-    def acquire(self, job: "TrainingJob") -> bool:
+    def acquire(self, job: TrainingJob) -> bool:
         """Block until `job` may train (True) or it was cancelled while waiting (False)."""
         with self._cond:
             self._waiting.append(job)
@@ -69,7 +69,7 @@ class TrainingQueue:
                 self._waiting.remove(job)
                 self._cond.notify_all()
 
-    def release(self, job: "TrainingJob") -> None:
+    def release(self, job: TrainingJob) -> None:
         with self._cond:
             self._running.discard(job)
             self._cond.notify_all()
@@ -79,7 +79,7 @@ class TrainingQueue:
         with self._cond:
             return (len(self._running) + len(self._waiting)) / self.slots
 
-    def ahead_of(self, job: "TrainingJob") -> int:
+    def ahead_of(self, job: TrainingJob) -> int:
         """How many jobs train or wait before `job` gets a slot (0 once it trains)."""
         with self._cond:
             if job not in self._waiting:
@@ -130,7 +130,7 @@ class TrainingJob:
         self._thread = threading.Thread(target=self._work, name=f"mlp-lab-train-{self.id}", daemon=True)
         self._init_live(probe)
 
-    def start(self) -> "TrainingJob":
+    def start(self) -> TrainingJob:
         self._thread.start()
         return self
 

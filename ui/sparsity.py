@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import keyed
-
 from mlp.sparse import LayerStats, connection_counts, layer_densities
+from ui import keyed
 
 MODE_LABELS = {"dense": "Dense: every connection", "static": "Sparse, fixed at random",
                "set": "Sparse, evolving (SET)"}
