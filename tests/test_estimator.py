@@ -19,6 +19,7 @@ from mlp.estimator import EXPECTED_FAILED_CHECKS
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
+@pytest.mark.slow   # ~200 of scikit-learn's API checks: a few seconds together
 @parametrize_with_checks([MLPClassifier(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.01,
                                         random_state=0),
                           MLPClassifier(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=50, random_state=0),
