@@ -19,6 +19,7 @@ SKLEARN = Path(importlib.util.find_spec("sklearn").submodule_search_locations[0]
 SOURCE = SKLEARN / "neural_network" / "tests" / "test_mlp.py"
 THEIR_IMPORT = "from sklearn.neural_network import MLPClassifier, MLPRegressor"
 OUR_IMPORT = "from mlp import MLPClassifier, MLPRegressor"
+pytestmark = pytest.mark.slow   # ~55 of scikit-learn's tests: several seconds together
 
 # test name (as collected, without parameters) -> why it cannot apply to our estimators.
 EXPECTED_FAILED: dict[str, str] = {}
