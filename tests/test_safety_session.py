@@ -1,7 +1,6 @@
 """Runs and sessions on a shared page (issue 17): Stop, the time limit and a departed visitor act
 within about a second, even mid-epoch or while the augmented copies are built; what a visitor
 held is freed when they leave; the visitor's latest choice of model wins."""
-import threading
 import time
 
 import numpy as np
