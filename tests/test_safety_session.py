@@ -21,6 +21,12 @@ def digits():
     return split_digits()
 
 
+@pytest.fixture(scope="module")
+def many(digits):
+    """The training digits 16 times over: a HEAVY epoch then takes seconds even on a quiet machine."""
+    return np.tile(digits.X_train, (16, 1)), np.tile(digits.y_train, 16)
+
+
 def wait_for(condition, timeout=60.0):
     deadline = time.monotonic() + timeout
     while not condition():
@@ -34,8 +40,8 @@ def seconds_to_end(job) -> float:
     return time.monotonic() - t
 
 
-def test_stop_mid_epoch_acts_within_a_second_and_says_no_epoch_ran(digits):
-    job = TrainingJob(HEAVY, digits.X_train, digits.y_train).start()
+def test_stop_mid_epoch_acts_within_a_second_and_says_no_epoch_ran(many):
+    job = TrainingJob(HEAVY, *many).start()
     wait_for(lambda: job.status == "running")
     time.sleep(0.5)
     job.stop()
@@ -44,8 +50,8 @@ def test_stop_mid_epoch_acts_within_a_second_and_says_no_epoch_ran(digits):
     assert "no epoch ran" in job.message and "last finished epoch" not in job.message
 
 
-def test_time_limit_acts_mid_epoch(digits):
-    job = TrainingJob(HEAVY, digits.X_train, digits.y_train, time_limit=0.5).start()
+def test_time_limit_acts_mid_epoch(many):
+    job = TrainingJob(HEAVY, *many, time_limit=0.5).start()
     wait_for(lambda: job.training_started is not None)
     started = job.training_started
     assert job.join(30)
