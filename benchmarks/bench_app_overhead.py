@@ -90,9 +90,9 @@ def start_server():
 def app_time(page, url: str, preset_key: str) -> float:
     page.goto(url)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000)
-    page.locator(f".st-key-{preset_key} button").click()
+    page.locator(f".st-key-{preset_key} button:visible").click()
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000)
-    page.locator(".st-key-train button").click()
+    page.locator(".st-key-train button:visible").click()
     done = page.get_by_text(re.compile(r"^Completed · (\d+) / \1 epochs in [\d.]+ s"))
     done.wait_for(timeout=180_000)
     return float(re.search(r"in ([\d.]+) s", done.inner_text()).group(1))

@@ -182,7 +182,7 @@ async def session(browser, url: str, i: int, t0: float) -> Result:
         await wait_for_app(page)
         phase("open")
 
-        await click_and_wait(page, page.locator(".st-key-preset_fast button"))
+        await click_and_wait(page, page.locator(".st-key-preset_fast button:visible"))
         units = page.locator(".st-key-units_0 [data-testid='stSliderThumbValue']")
         thumb = page.locator(".st-key-units_0").get_by_role("slider")
         for _ in range(3):
@@ -209,7 +209,7 @@ async def session(browser, url: str, i: int, t0: float) -> Result:
         res.caption = describe(config_of(i))
         phase("configure")
 
-        await page.locator(".st-key-train button").click()
+        await page.locator(".st-key-train button:visible").click()
         # Poll the keyed status line twice a second: a CSS class costs the page ~2 ms per look,
         # a text search over the whole page ~17 ms, which 8 pages polling for a minute turn
         # into tens of seconds of browser CPU that no real visitor spends.

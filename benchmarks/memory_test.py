@@ -116,9 +116,9 @@ def visit_and_leave(browser, url: str, model: Path) -> None:
     page.get_by_role("tab", name="Inspect").click()
     page.locator(".st-key-model_file input[type='file']").set_input_files(str(model))
     wait_for_app(page)
+    expect(page.get_by_text(f"Loaded {model.name}")).to_be_visible(timeout=WAIT_MS)   # confirmed where it was loaded
     page.get_by_role("tab", name="Train").click()
-    expect(page.get_by_text(f"Loaded {model.name}")).to_be_visible(timeout=WAIT_MS)   # the notice shows there
-    page.locator(".st-key-train button").click()
+    page.locator(".st-key-train button:visible").click()
     page.wait_for_timeout(500)
     context.close()
 
@@ -141,9 +141,9 @@ def closed_page_quiet_after(browser, url: str, pid: int, window: float = 1.0, ti
     page = context.new_page()
     page.goto(url)
     wait_for_app(page)
-    page.locator(".st-key-preset_best button").click()
+    page.locator(".st-key-preset_best button:visible").click()
     wait_for_app(page)
-    page.locator(".st-key-train button").click()
+    page.locator(".st-key-train button:visible").click()
     expect(page.locator(".st-key-run_status")).to_be_visible(timeout=WAIT_MS)
     page.wait_for_timeout(2000)                           # the run is busy building its copies
     busy = cpu_s(pid)
