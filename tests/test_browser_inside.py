@@ -122,6 +122,7 @@ def test_the_draw_tabs_model_choice_holds_across_reruns(page: Page, app_url, tmp
     page.locator(".st-key-draw_model").get_by_text("File tiny.npz").click()
     prediction = page.locator(".st-key-prediction")
     expect(prediction).to_contain_text("Answered by File tiny.npz", timeout=20_000)
+    wait_for_app(page)                                     # the choice's rerun ends before the next action
     expect(page.locator(".st-key-answer_model")).to_contain_text("without the re-rendered copies")
     set_slider(page, "stroke_width", 3)                    # a rerun of the Draw tab
     wait_for_app(page)
@@ -132,5 +133,5 @@ def test_the_draw_tabs_model_choice_holds_across_reruns(page: Page, app_url, tmp
     expect(prediction).to_contain_text("Answered by File tiny.npz")
     assert page.locator(".st-key-draw_model input[type='radio']").nth(1).is_checked()
     tab(page, "Inspect")
-    expect(page.locator(".st-key-inspect_model_box")).to_contain_text("Showing File tiny.npz")
+    expect(page.locator(".st-key-inspect_model_box")).to_contain_text("Showing File tiny.npz", timeout=20_000)
     shot(page, "model_choice")
