@@ -25,6 +25,7 @@ from ui import (  # noqa: E402
     lifecycle,
     results,
     sidebar,
+    tabs,
     training_view,
 )
 from ui.errors import guard  # noqa: E402
@@ -44,17 +45,20 @@ lesson.advance(lab, digits)   # before the Train tab draws, so its live view tic
 st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }</style>")
 st.title("MLP Lab")
 st.caption("A multi-layer perceptron written from scratch in NumPy, learning scikit-learn's 8×8 handwritten digits.")
-train_tab, inspect_tab, draw_tab = st.tabs(["Train", "Inspect", "Draw"])
-with train_tab, guard("the Train tab"):
-    training_view.show(lab, config, digits)
-    if lab.job is not None:
-        st.caption(explain.training_chart(lab.job.config))
-    lesson.show(lab, digits)
-    history.show(lab)
-with inspect_tab, guard("the Inspect tab"):
-    inspect_views.show(lab, digits)
-    st.divider()
-    results.show(lab, digits)
-with draw_tab, guard("the Draw tab"):
-    draw.show(lab)
-    handwriting.show(lab, digits)
+train_tab, inspect_tab, draw_tab = tabs.show()   # only the open tab runs
+if train_tab.open:
+    with train_tab, guard("the Train tab"):
+        training_view.show(lab, config, digits)
+        if lab.job is not None:
+            st.caption(explain.training_chart(lab.job.config))
+        lesson.show(lab, digits)
+        history.show(lab)
+if inspect_tab.open:
+    with inspect_tab, guard("the Inspect tab"):
+        inspect_views.show(lab, digits)
+        st.divider()
+        results.show(lab, digits)
+if draw_tab.open:
+    with draw_tab, guard("the Draw tab"):
+        draw.show(lab)
+        handwriting.show(lab, digits)

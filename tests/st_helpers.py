@@ -67,3 +67,26 @@ def text_of(page: Page, key: str) -> str:
 def int_after(label: str, text: str) -> int:
     m = re.search(re.escape(label) + r"(-?\d+)", text)
     return int(m.group(1)) if m else None
+
+
+def show_tab(at, name: str):
+    """AppTest: open one of the page's tabs and rerun (only the open tab's content runs)."""
+    at.session_state["tab"] = name
+    return at.run()
+
+
+def open_tab(page: Page, name: str, timeout=30_000):
+    """Open one of the page's tabs and wait for its content: only the open tab runs, so a switch
+    is a rerun. A click that lands while a rerun redraws the tab bar is lost: check and retry."""
+    button = page.get_by_role("tab", name=name, exact=True)
+    for _ in range(5):
+        button.click()
+        try:
+            expect(button).to_have_attribute("aria-selected", "true", timeout=3_000)
+            break
+        except AssertionError:
+            continue
+    expect(button).to_have_attribute("aria-selected", "true")
+    panel = page.get_by_role("tabpanel")   # the open one: closed panels are hidden
+    expect(panel.locator("[data-testid='stElementContainer']").first).to_be_attached(timeout=timeout)
+    wait_for_app(page, timeout)

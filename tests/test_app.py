@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
 import mlp
+from st_helpers import show_tab
 from ui.data import split_digits
 from ui.presets import PRESETS
 from ui.sidebar import PRESET_KEYS
@@ -35,14 +36,31 @@ def digits():
     return split_digits()
 
 
+def open_tab(at) -> str:
+    return at.session_state["tab"] if "tab" in at.session_state else "Train"
+
+
 def train(at, timeout=120):
-    """Press Train, wait for the background job, rerun; return the session's LabState."""
+    """Press Train (on the Train tab), wait for the background job, rerun, go back to the tab that
+    was open; return the session's LabState."""
+    was = open_tab(at)
+    if was != "Train":
+        show_tab(at, "Train")
     at.button(key="train").click().run()
     lab = at.session_state["lab"]
     assert lab.job is not None and lab.job.join(timeout)
     at.run()
     assert not at.exception
+    if was != "Train":
+        show_tab(at, was)
     return lab
+
+
+def pick_model(at, label: str, radio: str = "inspect_model"):
+    """Choose one of the visitor's models by its label in a model radio."""
+    key = next(k for k, (name, _) in at.session_state["model_shelf"].items() if name == label)
+    at.radio(key=radio).set_value(key).run()
+    return key
 
 
 def chart(at, key):
@@ -82,11 +100,14 @@ def test_each_preset_fills_the_sidebar_and_trains(at, name):
     assert lab.model is lab.job.model and lab.model_name == f"your run {lab.job.id}"
     spec = chart(at, "loss_chart")
     assert spec["data"][0]["x"] == list(range(1, preset.epochs + 1))           # one point per epoch
+    assert len(at.dataframe) == 1                                             # the run history
     accuracy = lab.evaluation.accuracy
     assert accuracy > {"The original blog post": 0.95, "Best accuracy": 0.96, "Fast": 0.93}[name]
+    show_tab(at, "Inspect")
+    pick_model(at, f"Your run {lab.job.id}")
     assert f"{accuracy:.1%}" in [m.value for m in at.metric if m.label == "Held-out accuracy"][0]
     assert chart(at, "confusion_matrix")["data"][0]["type"] == "heatmap"
-    assert len(at.dataframe) >= 2                                             # per-class table and run history
+    assert len(at.dataframe) >= 1                                             # the per-class table
 
 
 def sidebar_widgets(at):
@@ -201,6 +222,9 @@ def test_slider_moves_during_training_do_not_touch_the_run(at):
     at.slider(key="epochs").set_value(3).run()                  # a rerun mid-training
     at.slider(key="units_0").set_value(8).run()
     assert lab.job is job and not job.done and job.config.epochs == 200
+    deadline = time.monotonic() + 60
+    while not job.records and time.monotonic() < deadline:    # one epoch in, so stopping keeps a model
+        time.sleep(0.05)
     at.button(key="stop").click().run()
     assert job.join(60) and job.status == "stopped"
     at.run()
@@ -211,13 +235,15 @@ def test_slider_moves_during_training_do_not_touch_the_run(at):
 def test_clicking_a_confusion_cell_shows_its_images(at, digits):
     lab = train(at)
     predicted = lab.evaluation.predicted
+    show_tab(at, "Inspect")
+    pick_model(at, f"Your run {lab.job.id}")
     at.session_state["confusion_matrix"] = {"selection": {"points": [{"x": 3, "y": 3, "curve_number": 1}],
                                                           "point_indices": [33], "box": [], "lasso": []}}
     at.run()
     n = int(np.sum((digits.y_test == 3) & (predicted == 3)))
     assert f"#### True 3, correctly classified: {n} images" in [m.value for m in at.markdown]
-    images = at.get("image")            # the network drawing, the cell's images, the weight tiles and their scale
-    assert len(images) == 1 + min(n, 40) + 2
+    images = at.get("image")            # the cell's images, the weight tiles and their scale
+    assert len(images) == min(n, 40) + 2
     assert chart(at, "confusion_matrix")["layout"]["shapes"][0]["x0"] == 2.5   # the clicked cell is outlined
     captions = [c.value for c in at.caption if c.value.startswith("→")]
     assert len(captions) == min(n, 40) and all(re.fullmatch(r"→3 \d+%", c) for c in captions)
@@ -227,15 +253,16 @@ def test_model_download_and_load_round_trip(at, digits):
     lab = train(at)
     data = mlp.model_to_bytes(lab.model)
     st.cache_data.clear()
-    other = AppTest.from_file(APP, default_timeout=120).run()
+    other = show_tab(AppTest.from_file(APP, default_timeout=120).run(), "Inspect")
     other.file_uploader(key="model_file").set_value(("mine.npz", data, "application/octet-stream")).run()
     assert not other.exception
     loaded = other.session_state["lab"]
     assert loaded.model_name == "file mine.npz"
-    inspect, train_tab = other.tabs[1], other.tabs[0]
+    inspect = other.tabs[1]
     assert "Loaded mine.npz" in " ".join(m.value for m in inspect.success)      # confirmed where it happened
-    assert "Loaded" not in " ".join(m.value for m in train_tab.success)
-    assert "Inspecting **file mine.npz**" in [m.value for m in inspect.markdown]  # the whole name, not a cut metric
+    assert "It is now the chosen model" in " ".join(m.value for m in inspect.success)
+    assert "Results of **File mine.npz**" in [m.value for m in inspect.markdown]  # the whole name, not a cut metric
+    assert other.radio(key="inspect_model").value != "default"
     assert "Model" not in [m.label for m in other.metric]
     assert loaded.evaluation.accuracy == pytest.approx(lab.evaluation.accuracy)
     np.testing.assert_array_equal(loaded.model.network.params, lab.model.network.params)
@@ -244,6 +271,7 @@ def test_model_download_and_load_round_trip(at, digits):
 def test_a_bad_model_file_changes_nothing(at):
     lab = train(at)
     model = lab.model
+    show_tab(at, "Inspect")
     at.file_uploader(key="model_file").set_value(("junk.npz", b"not a model at all", "application/octet-stream")).run()
     assert not at.exception
     assert "Could not load junk.npz" in " ".join(e.value for e in at.error)
@@ -268,13 +296,14 @@ def prediction_text(at):
 
 
 def test_empty_canvas_asks_for_a_digit(at):
+    show_tab(at, "Draw")
     subheaders = [s.value for s in at.subheader]
     assert "Draw a digit" in subheaders and "Your digit will appear here" in subheaders
 
 
 def test_a_drawn_one_is_classified_by_the_default_model(at):
     at.session_state["canvas"] = canvas_value(drawn_one())
-    at.run()
+    show_tab(at, "Draw")
     assert not at.exception
     assert "### It's a **1**" in prediction_text(at)
     assert "default model" in texts(at)
@@ -282,7 +311,7 @@ def test_a_drawn_one_is_classified_by_the_default_model(at):
 
 def test_upload_predicts_and_a_bad_upload_keeps_the_drawing(at, digits):
     at.session_state["canvas"] = canvas_value(drawn_one())
-    at.run()
+    show_tab(at, "Draw")
     k = int(np.flatnonzero(digits.y_test == 4)[0])
     big = np.kron(255 - digits.X_test[k].reshape(8, 8) * 15, np.ones((25, 25))).astype(np.uint8)
     at.file_uploader(key="upload").set_value(("four.png", png(big), "image/png")).run()
@@ -296,7 +325,7 @@ def test_upload_predicts_and_a_bad_upload_keeps_the_drawing(at, digits):
 def test_after_training_the_default_still_answers_until_the_visitor_picks_the_run(at):
     lab = train(at)
     at.session_state["canvas"] = canvas_value(drawn_one())
-    at.run()
+    show_tab(at, "Draw")
     assert "Answered by the **default model**" in texts(at)
     key = next(iter(at.session_state["model_shelf"]))
     at.radio(key="draw_model").set_value(key).run()
@@ -361,7 +390,7 @@ def test_right_confirms_or_corrects_and_the_set_fine_tunes_a_copy(at, digits):
     new model for this visitor only and reports before/after on digits it never trained on."""
     default_before = mlp.default_model().network.params.copy()
     at.session_state["canvas"] = canvas_value(drawn_one())
-    at.run()
+    show_tab(at, "Draw")
     assert "**Right?**" in prediction_text(at)
     at.button(key="hw_yes").click().run()
     hw = at.session_state["handwriting"]
@@ -370,14 +399,14 @@ def test_right_confirms_or_corrects_and_the_set_fine_tunes_a_copy(at, digits):
     at.run()
     assert len(hw) == 1                                            # the same drawing is not added twice
     at.session_state["canvas"] = canvas_value(drawn([(100, 60), (180, 60), (120, 230)]))   # a 7
-    at.run()
+    show_tab(at, "Draw")
     fix = next(w for w in at.get("button_group") if w.key.startswith("hw_fix_"))
     fix.set_value(4).run()                                         # one click: "No, it's a 4"
     assert hw.y.tolist() == [1, 4]
     assert [m.value for m in at.metric if m.label == "The current model reads"] == ["1 of 2 of your digits (50%)"]
     # A file of 30 more of "their" digits (held-out ones, thickened) loads into the set ...
     more = mlp_handwriting(digits)
-    other = AppTest.from_file(APP, default_timeout=120).run()
+    other = show_tab(AppTest.from_file(APP, default_timeout=120).run(), "Draw")
     other.file_uploader(key="hw_file").set_value(("mine.npz", more, "application/octet-stream")).run()
     assert not other.exception and len(other.session_state["handwriting"]) == 30
     assert "Added 30 digits from mine.npz." in " ".join(m.value for m in other.success)

@@ -11,6 +11,7 @@ from test_app import at, canvas_value, drawn_one, texts, train  # noqa: F401  (a
 
 import mlp
 from mlp.preprocess import predict_image_proba
+from st_helpers import show_tab
 from ui.data import split_digits
 
 
@@ -28,7 +29,7 @@ def array(v):
 
 def draw(at, image=None):
     at.session_state["canvas"] = canvas_value(drawn_one() if image is None else image)
-    at.run()
+    show_tab(at, "Draw")
     assert not at.exception
 
 
@@ -57,8 +58,12 @@ def test_training_a_run_does_not_change_who_answers_and_the_choice_holds(at):
     assert "without the re-rendered copies" in " ".join(w.value for w in at.warning)
     at.slider(key="epochs").set_value(5).run()            # an unrelated full rerun
     at.run()
-    assert at.radio(key="draw_model").value == run_key and at.radio(key="inspect_model").value == run_key
+    assert at.radio(key="draw_model").value == run_key
     assert f"Answered by **Your run {lab.job.id}**" in texts(at)
+    show_tab(at, "Inspect")                                # one choice for both tabs
+    assert at.radio(key="inspect_model").value == run_key
+    assert f"Showing **Your run {lab.job.id}**" in texts(at)
+    show_tab(at, "Draw")
     train(at)                                              # a second run joins the list, the choice stays
     assert at.radio(key="draw_model").value == run_key and len(at.radio(key="draw_model").options) == 3
 
@@ -116,16 +121,19 @@ def test_a_threshold_set_in_inspect_makes_draw_say_i_dont_know(at):
     draw(at, doubtful_seven())
     assert "### It's a **7**" in texts(at)
     at.session_state["inspect_view"] = "Confidence"
-    at.run()
+    show_tab(at, "Inspect")
     assert metric(at, "Answers").value == "450 of 450"
     at.slider(key="confidence_threshold").set_value(min(0.99, np.ceil(sure * 100 + 0.5) / 100)).run()
+    show_tab(at, "Draw")
     assert "### I don't know" in texts(at) and "Best guess **7**" in texts(at)
+    show_tab(at, "Inspect")
     fig = spec(at, "coverage_chart")
     assert fig["data"][1]["x"][0] < 1.0                                   # the marked point covers fewer
     assert int(metric(at, "Says 'I don't know'").value) > 0
 
 
 def test_points_map_per_layer_with_digits_in_the_hover_and_a_clicked_digit(at):
+    show_tab(at, "Inspect")
     fig = spec(at, "points_chart")
     assert len(fig["data"]) == 10 and sum(len(t["x"]) for t in fig["data"]) == 450
     assert "█" in "".join(c[2] for c in fig["data"][0]["customdata"])
@@ -146,7 +154,7 @@ def test_points_map_per_layer_with_digits_in_the_hover_and_a_clicked_digit(at):
 
 def test_robustness_compares_with_the_default_and_the_data_view_previews_the_options(at):
     at.session_state["inspect_view"] = "Robustness"
-    at.run()
+    show_tab(at, "Inspect")
     assert not at.exception
     noise = spec(at, "robust_noise")
     assert [t["name"] for t in noise["data"]] == ["Default model"]
@@ -156,9 +164,10 @@ def test_robustness_compares_with_the_default_and_the_data_view_previews_the_opt
     key = next(iter(at.session_state["model_shelf"]))
     at.radio(key="inspect_model").set_value(key).run()
     assert [t["name"] for t in spec(at, "robust_noise")["data"]] == [f"Your run {lab.job.id}", "Default model"]
+    show_tab(at, "Draw")
     assert at.radio(key="draw_model").value == key                        # one choice for both tabs
     at.session_state["inspect_view"] = "The data it learns from"
-    at.run()
+    show_tab(at, "Inspect")
     counts = array(spec(at, "data_counts")["data"][0]["y"])
     assert counts.sum() == 1347 and counts.min() > 120
     captions = [c for el in at.get("image") for c in el.captions]

@@ -9,7 +9,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from conftest import SHOTS
-from st_helpers import draw_stroke, open_app, set_slider, wait_for_app
+from st_helpers import draw_stroke, open_app, open_tab, set_slider, wait_for_app
 from ui.data import split_digits
 
 PLOT_POINTS = """(key) => { const p = document.querySelector(`.st-key-${key} .js-plotly-plot`);
@@ -27,10 +27,6 @@ def shot(page: Page, name: str):
 
 def points(page: Page, key="loss_chart") -> int:
     return page.evaluate(PLOT_POINTS, key)
-
-
-def tab(page: Page, name: str):
-    page.get_by_role("tab", name=name).click()
 
 
 def train_fast(page: Page):
@@ -69,7 +65,7 @@ def test_training_streams_survives_a_slider_and_stops(page: Page, app_url):
 def test_confusion_matrix_cell_click_shows_its_images(page: Page, app_url):
     open_app(page, app_url)
     train_fast(page)
-    tab(page, "Inspect")
+    open_tab(page, "Inspect")
     plot = page.locator(".st-key-confusion_matrix .nsewdrag")
     expect(plot).to_be_visible()
     plot.scroll_into_view_if_needed()   # the mouse clicks viewport coordinates; the matrix sits below the fold
@@ -87,7 +83,7 @@ def test_confusion_matrix_cell_click_shows_its_images(page: Page, app_url):
 
 def fresh_draw_tab(page: Page, app_url):
     open_app(page, app_url)
-    tab(page, "Draw")
+    open_tab(page, "Draw")
     expect(page.locator(".st-key-prediction")).to_contain_text("Your digit will appear here")
 
 

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from conftest import SHOTS
-from st_helpers import draw_stroke, open_app, wait_for_app
+from st_helpers import draw_stroke, open_app, open_tab, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -52,8 +52,7 @@ def test_the_canvas_toolbar_covers_nothing_and_the_chart_titles_stay_apart(page:
     assert chart.locator(".ytick").count() >= 3                              # the loss axis has ticks
     chart.screenshot(path=str(SHOTS / "firstvisit_chart.png"))
 
-    page.get_by_role("tab", name="Draw").click()
-    wait_for_app(page)
+    open_tab(page, "Draw")
     canvas = page.locator(".st-key-canvas canvas.upper-canvas")
     box = canvas.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
@@ -68,8 +67,7 @@ def test_the_canvas_toolbar_covers_nothing_and_the_chart_titles_stay_apart(page:
 
 def test_a_drawn_digit_joins_the_visitors_own_set(page: Page, app_url):
     open_app(page, app_url)
-    page.get_by_role("tab", name="Draw").click()
-    wait_for_app(page)
+    open_tab(page, "Draw")
     page.locator(".st-key-canvas canvas.upper-canvas").wait_for(timeout=30_000)
     draw_stroke(page, "canvas", [(0.5, 0.15), (0.5, 0.85)])
     yes = page.locator(".st-key-hw_yes button")

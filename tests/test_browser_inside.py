@@ -11,7 +11,7 @@ import mlp
 from conftest import SHOTS
 from mlp.model import TrainedModel
 from mlp.network import Network
-from st_helpers import draw_stroke, open_app, set_slider, wait_for_app
+from st_helpers import draw_stroke, open_app, open_tab, set_slider, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -32,19 +32,6 @@ def shot(page: Page, name: str):
     page.screenshot(path=str(SHOTS / f"inside_{name}.png"), full_page=True)
 
 
-def tab(page: Page, name: str):
-    """Open a tab; a click that lands while a rerun redraws the tab bar is lost, so check and retry."""
-    button = page.get_by_role("tab", name=name, exact=True)
-    for _ in range(5):
-        button.click()
-        try:
-            expect(button).to_have_attribute("aria-selected", "true", timeout=3_000)
-            return
-        except AssertionError:
-            continue
-    expect(button).to_have_attribute("aria-selected", "true")
-
-
 def draw_on_canvas(page: Page, points):
     page.locator(".st-key-canvas canvas.upper-canvas").wait_for(timeout=60_000)   # mounts late on a busy box
     draw_stroke(page, "canvas", points)
@@ -52,7 +39,7 @@ def draw_on_canvas(page: Page, points):
 
 def draw_seven(page: Page, app_url):
     open_app(page, app_url)
-    tab(page, "Draw")
+    open_tab(page, "Draw")
     draw_on_canvas(page, SEVEN)
     expect(page.locator(".st-key-prediction")).to_contain_text("It's a 7", timeout=20_000)
 
@@ -101,7 +88,7 @@ def test_a_drawn_digit_lights_up_the_layers_and_a_switched_off_unit_moves_the_an
 
 def test_points_map_hover_shows_the_digit(page: Page, app_url):
     open_app(page, app_url)
-    tab(page, "Inspect")
+    open_tab(page, "Inspect")
     expect(page.locator(".st-key-inspect_model_box")).to_contain_text("Showing the default model")
     page.wait_for_function(f"(a) => ({TRACE_LENGTH})(a) > 0", arg=["points_map", 3])
     page.locator(".st-key-points_map").scroll_into_view_if_needed()
@@ -122,17 +109,21 @@ def test_the_draw_tabs_model_choice_holds_across_reruns(page: Page, app_url, tmp
     path = tmp_path / "tiny.npz"
     path.write_bytes(mlp.model_to_bytes(model))
     open_app(page, app_url)
-    tab(page, "Inspect")
+    open_tab(page, "Inspect")
     page.locator(".st-key-model_file input[type='file']").set_input_files(str(path))
-    expect(page.locator(".st-key-inspect_model")).to_contain_text("File tiny.npz", timeout=20_000)
-    tab(page, "Draw")
+    expect(page.locator(".st-key-inspect_model_box")).to_contain_text("Showing File tiny.npz", timeout=20_000)
+    wait_for_app(page)
+    open_tab(page, "Draw")                                 # a loaded file is the choice, here too
     draw_on_canvas(page, SEVEN)
-    expect(page.locator(".st-key-prediction")).to_contain_text("default model", timeout=20_000)
-    page.locator(".st-key-draw_model").get_by_text("File tiny.npz").click()
     prediction = page.locator(".st-key-prediction")
     expect(prediction).to_contain_text("Answered by File tiny.npz", timeout=20_000)
-    wait_for_app(page)                                     # the choice's rerun ends before the next action
     expect(page.locator(".st-key-answer_model")).to_contain_text("without the re-rendered copies")
+    page.locator(".st-key-draw_model").get_by_text("Default model").click()
+    expect(prediction).to_contain_text("Answered by the default model", timeout=20_000)
+    wait_for_app(page)                                     # the choice's rerun ends before the next action
+    page.locator(".st-key-draw_model").get_by_text("File tiny.npz").click()
+    expect(prediction).to_contain_text("Answered by File tiny.npz", timeout=20_000)
+    wait_for_app(page)
     set_slider(page, "stroke_width", 3)                    # a rerun of the Draw tab
     wait_for_app(page)
     set_slider(page, "epochs", 2)                          # a rerun of the whole page
@@ -144,9 +135,20 @@ def test_the_draw_tabs_model_choice_holds_across_reruns(page: Page, app_url, tmp
     shot(page, "model_choice")
 
 
-@pytest.mark.xfail(strict=False, reason="known bug, open in issue 13: after a choice made on Draw and a few "
-                   "reruns, Inspect's radio can show the file while its caption and views show the default model")
 def test_inspect_follows_the_choice_made_on_draw(page: Page, app_url, tmp_path):
     test_the_draw_tabs_model_choice_holds_across_reruns(page, app_url, tmp_path)
-    tab(page, "Inspect")
-    expect(page.locator(".st-key-inspect_model_box")).to_contain_text("Showing File tiny.npz", timeout=20_000)
+    page.locator(".st-key-draw_model").get_by_text("Default model").click()
+    expect(page.locator(".st-key-prediction")).to_contain_text("Answered by the default model", timeout=20_000)
+    wait_for_app(page)
+    open_tab(page, "Inspect")
+    box = page.locator(".st-key-inspect_model_box")
+    expect(box).to_contain_text("Showing the default model", timeout=20_000)
+    assert page.locator(".st-key-inspect_model input[type='radio']").nth(0).is_checked()
+    expect(page.locator(".st-key-model_name")).to_contain_text("Results of Default model")
+    page.locator(".st-key-inspect_model").get_by_text("File tiny.npz").click()
+    expect(box).to_contain_text("Showing File tiny.npz", timeout=20_000)
+    expect(page.locator(".st-key-model_name")).to_contain_text("Results of File tiny.npz")
+    wait_for_app(page)
+    open_tab(page, "Draw")
+    expect(page.locator(".st-key-answer_model")).to_contain_text("without the re-rendered copies", timeout=20_000)
+    assert page.locator(".st-key-draw_model input[type='radio']").nth(1).is_checked()

@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from mlp import ModelFileError, TrainConfig, TrainedModel, load_model, model_to_bytes, train
 from mlp.datasets import load_digits_split
 from mlp.persistence import MAX_PARAMS
+from st_helpers import show_tab
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 MB = 1 << 20
@@ -194,6 +195,7 @@ def test_an_uploaded_hostile_file_shows_a_sentence_and_changes_nothing(at, model
         data = model_to_bytes(huge)
     else:
         data = case_bytes(case, model_to_bytes(model))
+    show_tab(at, "Inspect")
     at.file_uploader(key="model_file").set_value(("bad.npz", data, "application/octet-stream")).run()
     assert not at.exception
     errors = [e.value for e in at.error]

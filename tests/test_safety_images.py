@@ -10,6 +10,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from mlp.preprocess import ImageError, image_to_digit
+from st_helpers import show_tab
 from ui.data import split_digits
 from ui.draw import THUMB_SIDE, thumbnail
 
@@ -52,7 +53,7 @@ def test_thumbnail_of_a_broken_file_is_none():
 def test_a_16_bit_upload_is_read_and_shown_without_a_traceback():
     st.cache_data.clear()
     st.cache_resource.clear()
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = show_tab(AppTest.from_file(APP, default_timeout=120).run(), "Draw")
     at.file_uploader(key="upload").set_value(("four16.png", encoded(four("I;16")), "image/png")).run()
     assert not at.exception
     prediction = " ".join(m.value for m in at.markdown)

@@ -8,6 +8,7 @@ import pytest
 
 import mlp
 from mlp import TrainConfig, TrainedModel
+from st_helpers import show_tab
 from ui.data import split_digits
 from ui.session import MAX_RUNS, LabState, SessionRegistry, TrainingJob, collect
 
@@ -164,9 +165,11 @@ def test_a_model_file_loaded_during_training_wins_on_the_page(at, digits):
     at.button(key="train").click().run()
     lab = at.session_state["lab"]
     mine = TrainedModel.from_run(mlp.train(FAST, digits.X_train, digits.y_train).run())
+    show_tab(at, "Inspect")
     at.file_uploader(key="model_file").set_value(("mine.npz", mlp.model_to_bytes(mine), "application/octet-stream"))
     at.run()
     assert lab.training and lab.model_name == "file mine.npz"
+    show_tab(at, "Train")
     wait_for(lambda: len(lab.job.records) >= 1)
     lab.job.stop()                       # a stopped run with a finished epoch has a usable model
     assert lab.job.join(30)
@@ -177,12 +180,13 @@ def test_a_model_file_loaded_during_training_wins_on_the_page(at, digits):
 
 
 def test_an_error_inside_a_view_is_a_sentence_not_a_traceback(at, digits):
-    from ui.session import Evaluation
 
     lab = at.session_state["lab"]
     lab.model = TrainedModel.from_run(mlp.train(FAST, digits.X_train, digits.y_train).run())
-    lab.evaluation = Evaluation(np.zeros((3, 10)), np.zeros(3, int), 0.5)   # does not fit the 450 test digits
-    at.run()
+    lab.model.network.weights[0] = np.zeros((3, 3))      # does not fit a digit's 64 pixels: predicting fails
+    at.session_state["model_choice"] = "broken"
+    at.session_state["model_shelf"] = {"broken": ("Broken model", lab.model)}
+    show_tab(at, "Inspect")
     assert not at.exception
     assert any("Something went wrong in the Inspect tab" in e.value for e in at.error)
     assert at.title[0].value == "MLP Lab"

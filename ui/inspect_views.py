@@ -158,6 +158,11 @@ def _robustness(model_key: str, kind: str, _model) -> np.ndarray:
     return explain.robustness(_model, _damaged(kind), data.digits().y_test)
 
 
+def evaluation(c: model_choice.Chosen) -> tuple:
+    """(probabilities, predictions) of the chosen model (without edits) on the held-out digits."""
+    return _evaluation(c.key, c.base)
+
+
 # ----------------------------------------------------------------------------- the views
 
 def show(state, digits) -> None:
@@ -166,6 +171,9 @@ def show(state, digits) -> None:
         st.subheader("Look inside a model")
         c = model_choice.selector(state, "inspect_model", "Model to inspect",
                                   help="The same choice as *Which model answers* in the Draw tab.")
+        newest = model_choice.newest_other(state, c.key)
+        if newest:
+            st.caption(f"{newest} is ready: pick it above to look inside it.")
         who = "the **default model**" if c.is_default else f"**{c.label}**"
         st.caption(f"Showing {who} on the {len(digits.y_test)} held-out digits "
                    "it never trained on." + (" Units you switched off in the Draw tab are not applied here."

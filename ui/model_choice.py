@@ -126,6 +126,12 @@ def selector(state, widget_key: str, label: str, help: str | None = None) -> Cho
     return chosen(state)
 
 
+def choose_model(state, model) -> None:
+    """Make `model` (the visitor's, put on the shelf if new) the chosen one."""
+    kept = shelf(state)
+    st.session_state[CHOICE] = next(k for k, (_, m) in kept.items() if m is model)
+
+
 def newest_other(state, current_key: str) -> str | None:
     """The label of the newest of the visitor's models when it is not the chosen one."""
     kept = shelf(state)

@@ -1,5 +1,6 @@
-"""The Inspect tab: held-out accuracy, a clickable confusion matrix, per-class precision/recall/F1,
-the first hidden layer's weights as 8x8 images, and model download/upload."""
+"""The Inspect tab's results for the chosen model (the same choice as the look-inside views
+above them): held-out accuracy, a clickable confusion matrix, per-class precision/recall/F1, the
+first hidden layer's weights as 8x8 images, and model download/upload."""
 from __future__ import annotations
 
 import time
@@ -8,9 +9,9 @@ import numpy as np
 import streamlit as st
 
 import mlp
-from ui import charts, explain
+from ui import charts, explain, inspect_views, model_choice
 from ui.metrics import confusion_matrix, parameter_count, per_class_report
-from ui.session import LabState, evaluate
+from ui.session import Evaluation, LabState, evaluate
 
 MAX_CELL_IMAGES = 40
 IMAGE_SIDE = 64
@@ -37,26 +38,28 @@ def download_name(model, accuracy: float | None) -> str:
 
 
 def show(state: LabState, digits) -> None:
-    if state.model is None or state.evaluation is None:
-        st.info("Train a model in the **Train** tab, or load a model file below, to see what it learned.")
-    else:
-        _summary(state, digits)
-        st.divider()
-        _confusion(state, digits)
-        st.divider()
-        left, right = st.columns([1.3, 1], gap="large")
-        with left:
-            _report(state, digits)
-        with right:
-            _weights(state)
+    c = model_choice.chosen(state, with_edits=False)
+    proba, predicted = inspect_views.evaluation(c)
+    ev = Evaluation(proba, predicted, float(np.mean(predicted == digits.y_test)))
+    _summary(c, ev, digits)
     st.divider()
-    _files(state, digits)
+    _confusion(ev, digits)
+    st.divider()
+    left, right = st.columns([1.3, 1], gap="large")
+    with left:
+        _report(ev, digits)
+    with right:
+        _weights(c.base)
+    st.divider()
+    _files(state, c, ev, digits)
 
 
-def _summary(state: LabState, digits) -> None:
-    ev, net = state.evaluation, state.model.network
-    # The model's name on a line of its own: a metric cuts long names ("file mlp-lab-…").
-    st.container(key="model_name").markdown(f"Inspecting **{state.model_name}**")
+def _summary(c: model_choice.Chosen, ev: Evaluation, digits) -> None:
+    net = c.base.network
+    st.subheader("How well it does")
+    # The model's name on a line of its own: a metric cuts long names ("File mlp-lab-…").
+    st.container(key="model_name").markdown(f"Results of **{c.label}**" + (", shipped with MLP Lab" if c.is_default
+                                                                          else ""))
     cols = st.columns(3)
     cols[0].metric("Held-out accuracy", f"{ev.accuracy:.1%}",
                    help="On the 25% of the digits the model never trained on")
@@ -65,8 +68,7 @@ def _summary(state: LabState, digits) -> None:
                    help=None if net.mask is None else f"Sparse: {parameter_count(net.sizes):,} if dense")
 
 
-def _confusion(state: LabState, digits) -> None:
-    ev = state.evaluation
+def _confusion(ev: Evaluation, digits) -> None:
     cm = confusion_matrix(digits.y_test, ev.predicted)
     left, right = st.columns([1.1, 1], gap="large")
     with left:
@@ -119,11 +121,11 @@ def _cell_images(cell, ev, digits) -> None:
             st.caption(f"…and {len(idx) - len(shown)} more.")
 
 
-def _report(state: LabState, digits) -> None:
+def _report(ev: Evaluation, digits) -> None:
     import pandas as pd
 
     st.subheader("Per digit")
-    rep = per_class_report(confusion_matrix(digits.y_test, state.evaluation.predicted))
+    rep = per_class_report(confusion_matrix(digits.y_test, ev.predicted))
     table = pd.DataFrame({"digit": range(10), "precision": 100 * rep["precision"], "recall": 100 * rep["recall"],
                           "F1": 100 * rep["f1"], "images": rep["support"]})
     st.caption(explain.PER_DIGIT)
@@ -137,8 +139,8 @@ def _report(state: LabState, digits) -> None:
         st.caption(f"The bars run from {floor:.0f}% to 100%, so a few points' difference shows.")
 
 
-def _weights(state: LabState) -> None:
-    w = state.model.network.weights[0]
+def _weights(model) -> None:
+    w = model.network.weights[0]
     st.subheader("What the first layer looks at")
     st.caption(explain.WEIGHTS)
     shown = min(w.shape[1], 128)
@@ -150,17 +152,15 @@ def _weights(state: LabState) -> None:
         st.caption(f"The first {shown} of {w.shape[1]} units.")
 
 
-def _files(state: LabState, digits) -> None:
+def _files(state: LabState, c: model_choice.Chosen, ev: Evaluation, digits) -> None:
     st.subheader("Model file")
     left, right = st.columns(2, gap="large")
     with left:
-        if state.model is not None:
-            st.download_button("Download this model (.npz)", mlp.model_to_bytes(state.model),
-                               file_name=download_name(state.model, state.evaluation and state.evaluation.accuracy),
-                               mime="application/octet-stream", key="download",
-                               help="MLP Lab's own format: plain arrays and JSON, no pickle.")
-        else:
-            st.caption("Nothing to download yet.")
+        # Bytes made on click, not on every rerun (the default model's file is ~5 MB).
+        st.download_button(f"Download {c.label.lower() if c.is_default else c.label} (.npz)",
+                           lambda: mlp.model_to_bytes(c.base), file_name=download_name(c.base, ev.accuracy),
+                           mime="application/octet-stream", key="download", on_click="ignore",
+                           help="MLP Lab's own format: plain arrays and JSON, no pickle. Load it here again later.")
     with right:
         f = st.file_uploader("Load a model file", type=["npz"], key="model_file",
                              help="A file downloaded from MLP Lab. It is validated, never unpickled.")
@@ -185,5 +185,7 @@ def load_into(state: LabState, data: bytes, name: str, digits) -> str | None:
         return f"Could not load {name}: it classifies {len(model.classes)} classes, not the ten digits."
     state.model, state.model_name, state.model_chosen = model, f"file {name}", time.monotonic()
     state.evaluation = evaluate(model, digits.X_test, digits.y_test)
-    st.session_state["model_file_notice"] = f"Loaded {name}: held-out accuracy {state.evaluation.accuracy:.1%}."
+    model_choice.choose_model(state, model)   # loaded here to be looked at: it is the one shown (and answering)
+    st.session_state["model_file_notice"] = (f"Loaded {name}: held-out accuracy {state.evaluation.accuracy:.1%}. "
+                                             "It is now the chosen model, here and on Draw.")
     return None
