@@ -17,7 +17,6 @@ import streamlit as st  # noqa: E402
 from ui import (  # noqa: E402
     data,
     draw,
-    explain,
     handwriting,
     history,
     inspect_views,
@@ -26,6 +25,7 @@ from ui import (  # noqa: E402
     results,
     sidebar,
     tabs,
+    texts,
     training_view,
 )
 from ui.errors import guard  # noqa: E402
@@ -50,7 +50,7 @@ if train_tab.open:
     with train_tab, guard("the Train tab"):
         training_view.show(lab, config, digits)
         if lab.job is not None:
-            st.caption(explain.training_chart(lab.job.config))
+            st.caption(texts.training_chart(lab.job.config))
         lesson.show(lab, digits)
         history.show(lab)
 if inspect_tab.open:

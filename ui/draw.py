@@ -10,7 +10,7 @@ import streamlit as st
 from PIL import Image, ImageOps
 
 from mlp.preprocess import BlankImageError, ImageError, digit_variants, variants_proba
-from ui import charts, explain, explain_view, handwriting, model_choice
+from ui import charts, explain_view, handwriting, model_choice, texts
 from ui.errors import guarded
 from ui.session import LabState
 
@@ -155,7 +155,7 @@ def _prediction(choice: model_choice.Chosen, source, variants, message, upload) 
             st.markdown(f"{proba[best]:.0%} sure · from the {'upload' if source == 'upload' else 'drawing'}")
         st.caption(who)
     st.plotly_chart(charts.probability_figure(proba, classes), key="proba_chart", config={"displayModeBar": False})
-    st.caption(explain.PROBABILITIES)
+    st.caption(texts.PROBABILITIES)
     ss = st.session_state
     token = f"upload-{ss.get('upload_id')}" if source == "upload" else f"canvas-{ss.get('canvas_digest')}"
     handwriting.confirm(int(classes[best]), digit, token)

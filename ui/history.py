@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import charts, explain, sparsity
+from ui import charts, sparsity, texts
 from ui.sidebar import GRADIENT_LABELS, INPUT_SCALES, LOSS_LABELS
 
 MAX_OVERLAID = 6   # runs overlaid at once when new ones arrive (the visitor may pick more)
@@ -96,6 +96,6 @@ def show(state) -> None:
     if picked:
         st.plotly_chart(charts.history_figure(picked, metric, legend_names(picked)), key="history_chart",
                         config={"displayModeBar": False})
-    st.caption(explain.HISTORY_CHART)
+    st.caption(texts.HISTORY_CHART)
     st.dataframe(table(picked or runs), hide_index=True, width="stretch", key="history_table",
                  column_config={"held-out accuracy": st.column_config.NumberColumn(format="percent")})

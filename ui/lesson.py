@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import explain
+from ui import texts
 from ui.presets import PRESETS
 from ui.session import LabState, TrainingJob
 
@@ -50,10 +50,10 @@ def advance(state: LabState, digits) -> bool:
 def show(state: LabState, digits) -> None:
     lesson = st.session_state.get("lesson")
     active = bool(lesson and (lesson["pending"] or state.training))
-    with st.expander(f"The {explain.POST_YEAR} blog post's lesson: a wrong derivative that helped",
+    with st.expander(f"The {texts.POST_YEAR} blog post's lesson: a wrong derivative that helped",
                      expanded=bool(lesson) or st.session_state.get("preset") == POST), \
             st.container(key="post_lesson"):
-        st.markdown(f"This lab started from {explain.POST_LINK}. Its network (64-15-10, ReLU then sigmoid, "
+        st.markdown(f"This lab started from {texts.POST_LINK}. Its network (64-15-10, ReLU then sigmoid, "
                     "mean squared error) learned well, but its MSE gradient had a slip. One click trains "
                     "it both ways, one after the other, on the same digits and seed.")
         st.button("Train the post's network both ways", key="lesson_train", on_click=start,
@@ -70,7 +70,7 @@ def show(state: LabState, digits) -> None:
                     else:
                         acc = "–" if run.test_accuracy is None else f"{run.test_accuracy:.1%}"
                         col.metric(LABELS[config.loss], acc, help=f"Run {run.id}: held-out accuracy")
-        st.markdown(f"**Why?** {explain.POST_REASON}")
+        st.markdown(f"**Why?** {texts.POST_REASON}")
         if len(done) == 2:
             st.caption("Both runs are in the run history below: pick the *validation accuracy* curve to "
                        "watch the correct gradient stall.")

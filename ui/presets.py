@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from mlp import TrainConfig
 from mlp.presets import PRESETS as ENGINE_PRESETS
-from ui.explain import POST_LINK
+from ui.texts import POST_LINK
 
 VALIDATION = 0.1
 

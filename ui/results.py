@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 import mlp
-from ui import charts, explain, inspect_views, model_choice
+from ui import charts, inspect_views, model_choice, texts
 from ui.metrics import confusion_matrix, parameter_count, per_class_report
 from ui.session import Evaluation, LabState, evaluate
 
@@ -73,7 +73,7 @@ def _confusion(ev: Evaluation, digits) -> None:
     left, right = st.columns([1.1, 1], gap="large")
     with left:
         st.subheader("Confusion matrix")
-        st.caption(explain.CONFUSION)
+        st.caption(texts.CONFUSION)
         normalise = st.toggle("Row-normalised (share of each true digit)", key="cm_normalise")
         # A click's selection is in the chart's widget state when this run starts: read it first,
         # so the chart it reruns draws that cell outlined.
@@ -128,7 +128,7 @@ def _report(ev: Evaluation, digits) -> None:
     rep = per_class_report(confusion_matrix(digits.y_test, ev.predicted))
     table = pd.DataFrame({"digit": range(10), "precision": 100 * rep["precision"], "recall": 100 * rep["recall"],
                           "F1": 100 * rep["f1"], "images": rep["support"]})
-    st.caption(explain.PER_DIGIT)
+    st.caption(texts.PER_DIGIT)
     floor = bar_floor(table[["precision", "recall", "F1"]].to_numpy())
     pct = st.column_config.ProgressColumn(format="%.1f%%", min_value=floor, max_value=100.0, width=115)
     st.dataframe(table, hide_index=True, width="stretch", key="class_report", height="content",
@@ -142,7 +142,7 @@ def _report(ev: Evaluation, digits) -> None:
 def _weights(model) -> None:
     w = model.network.weights[0]
     st.subheader("What the first layer looks at")
-    st.caption(explain.WEIGHTS)
+    st.caption(texts.WEIGHTS)
     shown = min(w.shape[1], 128)
     limit = charts.weight_limit(w[:, :shown])
     st.image(charts.weight_tiles(w[:, :shown], columns=16, scale=5, gap=5, limit=limit),

@@ -12,8 +12,8 @@ import streamlit as st
 
 from mlp import HIDDEN_ACTIVATIONS, TrainConfig
 from ui import keyed, sparsity
-from ui.explain import HELP
 from ui.presets import DEFAULT_PRESET, PRESETS
+from ui.texts import HELP
 
 # Limits for a shared hosted page. With these caps the biggest run (4 x 256 units, 3 augmented
 # copies) still needs minutes, so ui.session also stops any run after TIME_LIMIT_S seconds.
