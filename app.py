@@ -22,7 +22,6 @@ from ui import (  # noqa: E402
     inspect_views,
     lesson,
     lifecycle,
-    results,
     sidebar,
     tabs,
     texts,
@@ -56,8 +55,6 @@ if train_tab.open:
 if inspect_tab.open:
     with inspect_tab, guard("the Inspect tab"):
         inspect_views.show(lab, digits)
-        st.divider()
-        results.show(lab, digits)
 if draw_tab.open:
     with draw_tab, guard("the Draw tab"):
         draw.show(lab)

@@ -66,6 +66,10 @@ def test_confusion_matrix_cell_click_shows_its_images(page: Page, app_url):
     open_app(page, app_url)
     train_fast(page)
     open_tab(page, "Inspect")
+    page.locator(".st-key-inspect_model").get_by_text("Your run 1").click()      # the run just trained
+    expect(page.locator(".st-key-inspect_model_box")).to_contain_text("Showing Your run 1", timeout=20_000)
+    wait_for_app(page)
+    page.locator(".st-key-inspect_view").get_by_role("radio", name="Mistakes", exact=True).click()
     plot = page.locator(".st-key-confusion_matrix .nsewdrag")
     expect(plot).to_be_visible()
     plot.scroll_into_view_if_needed()   # the mouse clicks viewport coordinates; the matrix sits below the fold

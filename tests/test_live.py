@@ -96,10 +96,10 @@ def test_paused_time_is_not_training_time(digits):
 def test_stop_while_paused_and_the_pause_limit(digits):
     job = paused_job(digits)
     job.stop()
-    assert job.join(5) and job.status == "stopped" and job.model is not None
+    assert job.join(30) and job.status == "stopped" and job.model is not None
     job = paused_job(digits)
     job.pause_limit = 0.3
-    assert job.join(10) and job.status == "stopped" and job.paused_out
+    assert job.join(30) and job.status == "stopped" and job.paused_out
     assert re.search(r"Stopped after [\d.]+ minutes paused, at epoch \d+", job.message)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import streamlit as st
 
 from mlp import augment, explain
-from ui import charts, data, model_choice
+from ui import charts, data, model_choice, results
 
 CLASS_COLOURS = ("#2563eb", "#f97316", "#16a34a", "#dc2626", "#9333ea", "#0891b2", "#ca8a04", "#db2777",
                  "#4b5563", "#65a30d")
@@ -99,19 +99,11 @@ def robustness_figure(kind: str, lines: dict) -> dict:
 
 # ----------------------------------------------------------------------------- caches
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def _evaluation(model_key: str, _model) -> tuple:
-    """(probabilities, predictions) of a model on the held-out digits; keys are unique per model."""
-    d = data.digits()
-    proba = _model.predict_proba(d.X_test)
-    return proba, np.asarray(_model.classes)[np.argmax(proba, axis=1)]
-
-
 @st.cache_data(max_entries=48, show_spinner="Placing 450 digits on the map…")
 def _points(model_key: str, layer: int, method: str, _model) -> dict:
     """The points map's figure for one model, layer and projection (built once: ~0.1 s)."""
     d = data.digits()
-    _, predicted = _evaluation(model_key, _model)
+    _, predicted = model_choice._evaluation(model_key, _model)
     features = explain.layer_features(_model, d.X_test)[layer]
     if method == "tsne":
         with _TSNE_SLOT:   # t-SNE takes seconds of CPU: one at a time on the shared server
@@ -158,14 +150,10 @@ def _robustness(model_key: str, kind: str, _model) -> np.ndarray:
     return explain.robustness(_model, _damaged(kind), data.digits().y_test)
 
 
-def evaluation(c: model_choice.Chosen) -> tuple:
-    """(probabilities, predictions) of the chosen model (without edits) on the held-out digits."""
-    return _evaluation(c.key, c.base)
-
-
 # ----------------------------------------------------------------------------- the views
 
 def show(state, digits) -> None:
+    """The whole Inspect tab: which model, its headline numbers, one view at a time, its file."""
     _warm_damage()
     with st.container(key="inspect_model_box"):
         st.subheader("Look inside a model")
@@ -178,13 +166,17 @@ def show(state, digits) -> None:
         st.caption(f"Showing {who} on the {len(digits.y_test)} held-out digits "
                    "it never trained on." + (" Units you switched off in the Draw tab are not applied here."
                                              if model_choice.edits(c.key) else ""))
-    # One view at a time (a segmented control, not tabs: tabs would run every view on every rerun).
-    views = {"Points map": _points_map, "Confidence": _confidence, "Robustness": _robustness_view,
-             "The data it learns from": _data}
+        results.summary(c, digits)
+    # One view at a time (a segmented control, not tabs: tabs would run every view on every rerun,
+    # and the browser draws one view's charts in well under a second, not all of them).
+    views = {"Points map": _points_map, "Mistakes": results.mistakes, "Weights": results.weights,
+             "Confidence": _confidence, "Robustness": _robustness_view, "The data it learns from": _data}
     name = st.segmented_control("View", list(views), key="inspect_view", default="Points map",
                                 label_visibility="collapsed") or "Points map"
     with st.container(key="inspect_view_box"):
         views[name](c, digits)
+    st.divider()
+    results.files(state, c, digits)
 
 
 def _points_map(c, digits) -> None:
@@ -199,7 +191,7 @@ def _points_map(c, digits) -> None:
     method = b.segmented_control("Projection", list(PROJECTIONS), format_func=PROJECTIONS.get,
                                  key="points_method", default="pca") or "pca"
     layer = min(layer, len(names) - 1)
-    _, predicted = _evaluation(c.key, c.base)
+    _, predicted = model_choice.evaluation(c)
     figure = _points(c.key, layer, method, c.base)
     left, right = st.columns([2.2, 1], gap="medium")
     with left, st.container(key="points_map"):
@@ -223,7 +215,7 @@ def _confidence(c, digits) -> None:
     st.caption("What am I looking at: the network can say *I don't know* when its top probability is below a "
                "threshold. The higher the threshold, the fewer digits it answers (left) but the more of those it "
                "gets right (up). The orange dot is your threshold; the Draw tab uses it too.")
-    proba, _ = _evaluation(c.key, c.base)
+    proba, _ = model_choice.evaluation(c)
     threshold = st.slider("Say 'I don't know' below this confidence", 0.0, 0.99,
                           st.session_state.get("confidence_threshold", 0.0), 0.01, key="confidence_threshold",
                           format="%.2f")

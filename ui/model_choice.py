@@ -11,10 +11,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+import numpy as np
 import streamlit as st
 
 from mlp import explain
-from ui.data import default_model
+from ui.data import default_model, digits
 
 DEFAULT = "default"
 CHOICE = "model_choice"      # the chosen shelf key
@@ -109,6 +110,18 @@ def _edited(key: str, base, active: dict):
     if cached is None or cached[0] != sig:
         cached = st.session_state["edited_model"] = (sig, explain.with_gains(base, active))
     return cached[1]
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _evaluation(model_key: str, _model) -> tuple:
+    """(probabilities, predictions) of a model on the held-out digits; keys are unique per model."""
+    proba = _model.predict_proba(digits().X_test)
+    return proba, np.asarray(_model.classes)[np.argmax(proba, axis=1)]
+
+
+def evaluation(c: Chosen) -> tuple:
+    """(probabilities, predictions) of the chosen model (without edits) on the held-out digits."""
+    return _evaluation(c.key, c.base)
 
 
 def _sync(widget_key: str) -> None:

@@ -1,6 +1,7 @@
-"""The Inspect tab's results for the chosen model (the same choice as the look-inside views
-above them): held-out accuracy, a clickable confusion matrix, per-class precision/recall/F1, the
-first hidden layer's weights as 8x8 images, and model download/upload."""
+"""The Inspect tab's results for the chosen model: its headline numbers, and the views "Mistakes"
+(a clickable confusion matrix with the images of a cell, per-digit precision/recall/F1) and
+"Weights" (the first hidden layer as 8x8 pictures); model download and upload. ui/inspect_views.py
+composes the tab."""
 from __future__ import annotations
 
 import time
@@ -9,7 +10,7 @@ import numpy as np
 import streamlit as st
 
 import mlp
-from ui import charts, inspect_views, model_choice, texts
+from ui import charts, model_choice, texts
 from ui.metrics import confusion_matrix, parameter_count, per_class_report
 from ui.session import Evaluation, LabState, evaluate
 
@@ -37,35 +38,30 @@ def download_name(model, accuracy: float | None) -> str:
     return f"mlp-{sizes}{acc}.npz"
 
 
-def show(state: LabState, digits) -> None:
-    c = model_choice.chosen(state, with_edits=False)
-    proba, predicted = inspect_views.evaluation(c)
-    ev = Evaluation(proba, predicted, float(np.mean(predicted == digits.y_test)))
-    _summary(c, ev, digits)
-    st.divider()
-    _confusion(ev, digits)
-    st.divider()
-    left, right = st.columns([1.3, 1], gap="large")
-    with left:
-        _report(ev, digits)
-    with right:
-        _weights(c.base)
-    st.divider()
-    _files(state, c, ev, digits)
+def _evaluation(c: model_choice.Chosen, digits) -> Evaluation:
+    proba, predicted = model_choice.evaluation(c)
+    return Evaluation(proba, predicted, float(np.mean(predicted == digits.y_test)))
 
 
-def _summary(c: model_choice.Chosen, ev: Evaluation, digits) -> None:
-    net = c.base.network
-    st.subheader("How well it does")
-    # The model's name on a line of its own: a metric cuts long names ("File mlp-lab-…").
-    st.container(key="model_name").markdown(f"Results of **{c.label}**" + (", shipped with MLP Lab" if c.is_default
-                                                                          else ""))
+def summary(c: model_choice.Chosen, digits) -> None:
+    """Held-out accuracy, mistakes and size of the chosen model."""
+    ev, net = _evaluation(c, digits), c.base.network
     cols = st.columns(3)
     cols[0].metric("Held-out accuracy", f"{ev.accuracy:.1%}",
                    help="On the 25% of the digits the model never trained on")
     cols[1].metric("Mistakes", f"{int(np.sum(ev.predicted != digits.y_test))} of {len(digits.y_test)}")
     cols[2].metric("Parameters", f"{net.n_params:,}",
                    help=None if net.mask is None else f"Sparse: {parameter_count(net.sizes):,} if dense")
+
+
+def mistakes(c: model_choice.Chosen, digits) -> None:
+    """The confusion matrix, a clicked cell's images, and the per-digit report."""
+    ev = _evaluation(c, digits)
+    _confusion(ev, digits)
+    st.divider()
+    left, _ = st.columns([1.3, 1], gap="large")
+    with left:
+        _report(ev, digits)
 
 
 def _confusion(ev: Evaluation, digits) -> None:
@@ -139,8 +135,8 @@ def _report(ev: Evaluation, digits) -> None:
         st.caption(f"The bars run from {floor:.0f}% to 100%, so a few points' difference shows.")
 
 
-def _weights(model) -> None:
-    w = model.network.weights[0]
+def weights(c: model_choice.Chosen, digits=None) -> None:
+    w = c.base.network.weights[0]
     st.subheader("What the first layer looks at")
     st.caption(texts.WEIGHTS)
     shown = min(w.shape[1], 128)
@@ -152,7 +148,8 @@ def _weights(model) -> None:
         st.caption(f"The first {shown} of {w.shape[1]} units.")
 
 
-def _files(state: LabState, c: model_choice.Chosen, ev: Evaluation, digits) -> None:
+def files(state: LabState, c: model_choice.Chosen, digits) -> None:
+    ev = _evaluation(c, digits)
     st.subheader("Model file")
     left, right = st.columns(2, gap="large")
     with left:

@@ -19,6 +19,12 @@ REFRESH_S = 0.5    # the live view ticks at most twice a second: live enough, an
 # changes less often: every REFRESH_S × (jobs per slot) seconds, at most CHART_MAX_S.
 CHART_MAX_S = 3.0
 QUEUED_REFRESH_S = 2.0   # a queued visitor's "N ahead" line: it changes only when a run ends
+# Before the first run the tab shows the empty chart frame the curves will grow in. Its chart code
+# costs the browser ~1.7 s on the main thread: drawn in the page's first run it held up a first
+# visit (4.0 -> 5.8 s to interactive), left to the first click on Inspect or Draw that click took
+# ~4 s. So it comes one tick after the page is up, while the visitor reads.
+EMPTY_CHART_DELAY_S = 2.0
+EMPTY_CHART = "empty_chart_due"
 
 
 @st.cache_resource
@@ -48,7 +54,8 @@ def show(state: LabState, config, digits) -> None:
                        f"{len(digits.y_test)} more are held out for the Inspect tab.")
     # The view ticks slowly while the job waits its turn, at the chart's pace once it trains.
     state.live_waiting = state.training and _waiting(state.job)
-    run_every = (None if not state.training else QUEUED_REFRESH_S if state.live_waiting
+    run_every = (EMPTY_CHART_DELAY_S if state.job is None and not st.session_state.get(EMPTY_CHART)
+                 else None if not state.training else QUEUED_REFRESH_S if state.live_waiting
                  else chart_interval(training_queue().load()))
     st.fragment(run_every=run_every)(guarded(_live, "the live training view"))(state, config, digits)
 
@@ -73,12 +80,12 @@ def _live(state: LabState, config, digits) -> None:
     with right:
         _network(config)   # config changes only with a full rerun, so a tick redraws the same picture
     with left:
-        snapshot = _run(state, job)
+        snapshot = _run(state, job, config)
     if job is not None and snapshot is not None:
         live_views.show(job, snapshot, digits)
 
 
-def _run(state: LabState, job):
+def _run(state: LabState, job, config):
     """The notice, status, controls, progress and chart of the run; returns the live views'
     snapshot to draw (None: none yet)."""
     if state.notice:
@@ -87,6 +94,7 @@ def _run(state: LabState, job):
     if job is None:
         st.info("Pick a preset or set the sliders in the sidebar, then press **Train**. "
                 "Loss and accuracy stream in here as each epoch finishes.")
+        _empty_chart(config)
         return None
     status, live, stop = st.columns([3.4, 2.6, 0.9], vertical_alignment="center")
     status.container(key="run_status").markdown(_status_line(job))   # keyed: one cheap selector for tests
@@ -108,6 +116,19 @@ def _run(state: LabState, job):
     if pixels is not None:
         sparsity.show_pixels(*pixels)
     return snapshot
+
+
+def _empty_chart(config) -> None:
+    """The empty frame the first run's curves will grow in, from the page's second run on."""
+    ss = st.session_state
+    if ss.get(EMPTY_CHART):
+        st.plotly_chart(charts.training_figure([], config.epochs, "Your first run"), key="empty_chart",
+                        config={"displayModeBar": False, "staticPlot": True})
+    elif ss.get("train_tab_seen"):
+        ss[EMPTY_CHART] = True
+        st.rerun(scope="app")    # a full rerun draws it and stops the tick that brought us here
+    else:
+        ss["train_tab_seen"] = True
 
 
 def _figures(state: LabState, job: TrainingJob) -> tuple:
