@@ -59,3 +59,5 @@ if draw_tab.open:
     with draw_tab, guard("the Draw tab"):
         draw.show(lab)
         handwriting.show(lab, digits)
+else:
+    draw.closed()   # its drawing comes back on the next visit

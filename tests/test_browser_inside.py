@@ -153,3 +153,27 @@ def test_inspect_follows_the_choice_made_on_draw(page: Page, app_url, tmp_path):
     open_tab(page, "Draw")
     expect(page.locator(".st-key-answer_model")).to_contain_text("without the re-rendered copies", timeout=20_000)
     assert page.locator(".st-key-draw_model input[type='radio']").nth(1).is_checked()
+
+
+INK = """() => { const find = (root) => { const c = root.querySelector('canvas.dc-canvas.lower-canvas'); if (c) return c;
+    for (const e of root.querySelectorAll('*')) if (e.shadowRoot) { const f = find(e.shadowRoot); if (f) return f; }
+    return null; };
+  const c = find(document.querySelector('.st-key-canvas'));
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 128 && d[i] < 128) n++; return n; }"""
+
+
+def test_the_drawing_is_still_there_after_a_visit_to_another_tab(page: Page, app_url):
+    draw_seven(page, app_url)
+    wait_for_app(page)
+    ink = page.evaluate(INK)
+    assert 1000 < ink < 40_000                              # dark strokes, not the whole canvas
+    open_tab(page, "Inspect")
+    open_tab(page, "Draw")
+    expect(page.locator(".st-key-prediction")).to_contain_text("It's a 7", timeout=20_000)
+    page.wait_for_function(f"() => ({INK})() > {ink * 0.9}", timeout=20_000)   # the strokes are back on it
+    draw_on_canvas(page, [(0.3, 0.5), (0.6, 0.5)])        # a cross-bar: drawn on top of the 7
+    wait_for_app(page)
+    page.wait_for_function(f"() => ({INK})() > {ink * 1.1}", timeout=20_000)
+    expect(page.locator(".st-key-prediction")).to_contain_text("It's a", timeout=20_000)
+    assert page.locator("[data-testid='stException']").count() == 0

@@ -20,8 +20,16 @@ THUMB_SIDE = 224   # px: the upload is shown 112 px wide, sharp on a HiDPI scree
 TOOLBAR_ROOM = 44   # px above the canvas for its toolbar
 
 
+REMOUNT = "canvas_remount"   # the Draw tab was closed: the canvas mounts afresh on the next visit
+
+
 def show(state: LabState) -> None:
     st.fragment(guarded(_panel, "the Draw tab"))(state)
+
+
+def closed() -> None:
+    """The Draw tab is not drawn in this run (another tab is open): its canvas is unmounted."""
+    st.session_state[REMOUNT] = True
 
 
 def read_input(source, data) -> tuple:
@@ -68,15 +76,23 @@ def _panel(state: LabState) -> None:
         # The toolbar slides up above the canvas on hover: a spacer keeps it off the caption, and
         # the stroke-width slider sits below the canvas, where the toolbar never goes.
         st.container(height=TOOLBAR_ROOM, border=False, key="toolbar_room")
+        if ss.pop(REMOUNT, False):
+            # Back from another tab: the canvas mounts again with the visitor's drawing on it (kept
+            # fixed while the tab stays open: a changed initial drawing would redraw the canvas).
+            ss["canvas_initial"] = ss.get("canvas_json")
         canvas = st_canvas(stroke_width=st.session_state.get("stroke_width", 22), stroke_color="#111111",
                            background_color="#ffffff", width=CANVAS_SIDE, height=CANVAS_SIDE,
-                           return_image_data=True, key="canvas")
+                           initial_drawing=ss.get("canvas_initial"), return_image_data=True, key="canvas")
         st.slider("Stroke width", 8, 40, 22, key="stroke_width",
                   help="How thick the pen draws. Around 20 looks like a marker on 8×8 digits; very thin "
                        "strokes nearly vanish when the drawing shrinks to 8×8 pixels.")
         upload = st.file_uploader("…or upload a photo of one", type=UPLOAD_TYPES, key="upload")
 
     pixels = canvas.image_data
+    if pixels is not None:
+        ss["canvas_json"], ss["canvas_pixels"] = canvas.json_data, pixels
+    elif ss.get("canvas_initial"):
+        pixels = ss.get("canvas_pixels")   # the remounted drawing, until the canvas sends it again
     digest = hashlib.sha1(pixels.tobytes()).hexdigest() if pixels is not None else None
     if digest != ss.get("canvas_digest"):
         ss["canvas_digest"] = digest

@@ -101,7 +101,7 @@ def _cell_images(cell, ev, digits) -> None:
         true, pred = cell
         idx = np.flatnonzero((digits.y_test == true) & (ev.predicted == pred))
         what = "correctly classified" if true == pred else f"predicted as {pred}"
-        st.markdown(f"#### True {true}, {what}: {len(idx)} images")
+        st.markdown(f"#### True {true}, {what}: {len(idx)} image{'' if len(idx) == 1 else 's'}")
         st.caption("Click any cell of the matrix to see its images. Under each: the model's probability "
                    f"for {pred} (→{pred})" + ("" if true == pred else f" and for the true digit {true}") + ".")
         if len(idx) == 0:
