@@ -155,7 +155,8 @@ def test_inspect_follows_the_choice_made_on_draw(page: Page, app_url, tmp_path):
     assert page.locator(".st-key-draw_model input[type='radio']").nth(1).is_checked()
 
 
-INK = """() => { const find = (root) => { const c = root.querySelector('canvas.dc-canvas.lower-canvas'); if (c) return c;
+INK = """() => { const find = (root) => {
+    const c = root.querySelector('canvas.dc-canvas.lower-canvas'); if (c) return c;
     for (const e of root.querySelectorAll('*')) if (e.shadowRoot) { const f = find(e.shadowRoot); if (f) return f; }
     return null; };
   const c = find(document.querySelector('.st-key-canvas'));
