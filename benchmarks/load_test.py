@@ -229,14 +229,16 @@ async def session(browser, url: str, i: int, t0: float) -> Result:
         res.run_id = int(m.group(1)) if m else None
         res.notice = await page.get_by_test_id("stAlert").filter(has_text="Held-out accuracy").first.inner_text()
 
-        await page.get_by_role("tab", name="Inspect").click()
-        await expect(page.get_by_test_id("stMetric").filter(has_text="Held-out accuracy").filter(visible=True)
-                     ).to_have_count(1, timeout=WAIT_MS)
+        await page.get_by_role("tab", name="Inspect").click()     # only the open tab runs: a rerun
+        run_label = f"Your run {res.run_id}"
+        await page.locator(".st-key-inspect_model").get_by_text(run_label).click(timeout=WAIT_MS)
+        box = page.locator(".st-key-inspect_model_box")
+        await expect(box).to_contain_text(f"Showing {run_label}", timeout=WAIT_MS)
         res.accuracy = await metric(page, "Held-out accuracy")
         res.params = await metric(page, "Parameters")
-        res.model_name = await metric(page, "Model")
+        res.model_name = run_label.lower()
         async with page.expect_download(timeout=WAIT_MS) as download:
-            await page.get_by_role("button", name="Download this model (.npz)").first.click()
+            await page.get_by_role("button", name=f"Download {run_label} (.npz)").first.click()
         res.model_file = Path(await (await download.value).path()).read_bytes()
         phase("inspect")
 
@@ -244,7 +246,7 @@ async def session(browser, url: str, i: int, t0: float) -> Result:
         await draw_stroke(page, ONE)
         prediction = page.locator(".st-key-prediction")
         await expect(prediction).to_contain_text("It's a", timeout=WAIT_MS)
-        await expect(prediction).to_contain_text("your run", timeout=WAIT_MS)
+        await expect(prediction).to_contain_text("Your run", timeout=WAIT_MS)     # the choice made on Inspect
         res.prediction = " ".join((await prediction.inner_text()).split())
         phase("draw")
         res.exceptions = await page.get_by_test_id("stException").count()
@@ -366,7 +368,7 @@ def check(results, expected) -> list:
             problems.append(f"{who}: page says {r.accuracy} ({r.notice!r}); the engine gives {want_acc}")
         if r.params.replace(",", "") != str(n_params):
             problems.append(f"{who}: page says {r.params} parameters; the configuration has {n_params}")
-        if r.run_id is None or r.model_name != f"your run {r.run_id}" or f"your run {r.run_id}" not in r.prediction:
+        if r.run_id is None or r.model_name != f"your run {r.run_id}" or f"Your run {r.run_id}" not in r.prediction:
             problems.append(f"{who}: run {r.run_id}, model {r.model_name!r}, prediction {r.prediction!r}")
         problems += [f"{who}: {p}" for p in same_model(r.model_file, model)]
         if r.exceptions:

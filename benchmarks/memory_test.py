@@ -114,6 +114,7 @@ def visit_and_leave(browser, url: str, model: Path) -> None:
     page.goto(url)
     wait_for_app(page)
     page.get_by_role("tab", name="Inspect").click()
+    wait_for_app(page)      # only the open tab runs: the click reruns the page
     page.locator(".st-key-model_file input[type='file']").set_input_files(str(model))
     wait_for_app(page)
     expect(page.get_by_text(f"Loaded {model.name}")).to_be_visible(timeout=WAIT_MS)   # confirmed where it was loaded

@@ -25,7 +25,7 @@ from PIL import Image  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from conftest import CHROMIUM, CHROMIUM_ARGS, start_streamlit, stop_streamlit  # noqa: E402
-from st_helpers import draw_stroke, open_app, wait_for_app  # noqa: E402
+from st_helpers import draw_stroke, open_app, open_tab, wait_for_app  # noqa: E402
 
 VIEWPORT = {"width": 1400, "height": 900}
 SEVEN = [(0.25, 0.18), (0.75, 0.18), (0.45, 0.85)]
@@ -73,7 +73,10 @@ def take(url: str, out: Path) -> dict:
             page.wait_for_timeout(500)
             sizes["train.png"] = save_small(page.screenshot(), out / "train.png")
 
-            page.get_by_role("tab", name="Inspect").click()
+            open_tab(page, "Inspect")
+            page.locator(".st-key-inspect_model").get_by_text("Your run 1").click()
+            wait_for_app(page)
+            page.locator(".st-key-inspect_view").get_by_role("radio", name="Mistakes", exact=True).click()
             cm = page.locator(".st-key-confusion_matrix")
             expect(cm).to_be_visible(timeout=TIMEOUT_MS)
             heading = page.get_by_role("heading", name="Confusion matrix")
@@ -82,7 +85,7 @@ def take(url: str, out: Path) -> dict:
             page.wait_for_timeout(800)
             sizes["inspect.png"] = save_small(page.screenshot(), out / "inspect.png")
 
-            page.get_by_role("tab", name="Draw").click()
+            open_tab(page, "Draw")
             draw_stroke(page, "canvas", SEVEN)
             expect(page.locator(".st-key-prediction")).to_contain_text("It's a", timeout=TIMEOUT_MS)
             wait_for_app(page)
