@@ -103,7 +103,7 @@ def test_points_map_hover_shows_the_digit(page: Page, app_url):
                                                                 timeout=20_000)
 
 
-def test_the_draw_tabs_model_choice_holds_across_reruns(page: Page, app_url, tmp_path):
+def choose_a_file_and_keep_it_across_reruns(page: Page, app_url, tmp_path):
     net = Network((64, 16, 10), ("relu", "softmax"), seed=0, input_scale=1 / 16)
     model = TrainedModel(net, np.arange(10), mlp.TrainConfig(hidden_layer_sizes=(16,)))
     path = tmp_path / "tiny.npz"
@@ -135,8 +135,8 @@ def test_the_draw_tabs_model_choice_holds_across_reruns(page: Page, app_url, tmp
     shot(page, "model_choice")
 
 
-def test_inspect_follows_the_choice_made_on_draw(page: Page, app_url, tmp_path):
-    test_the_draw_tabs_model_choice_holds_across_reruns(page, app_url, tmp_path)
+def test_the_model_choice_holds_across_reruns_and_both_tabs_follow_it(page: Page, app_url, tmp_path):
+    choose_a_file_and_keep_it_across_reruns(page, app_url, tmp_path)
     page.locator(".st-key-draw_model").get_by_text("Default model").click()
     expect(page.locator(".st-key-prediction")).to_contain_text("Answered by the default model", timeout=20_000)
     wait_for_app(page)
