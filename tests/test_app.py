@@ -24,8 +24,8 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 @pytest.fixture
 def at():
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    # A new visitor on a server that has already served others: the shared caches (the default
+    # model, the digits, the training queue) stay, as they do on a real server.
     app = AppTest.from_file(APP, default_timeout=120).run()
     assert not app.exception
     return app

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -181,8 +180,6 @@ def test_weights_that_overflow_on_the_digits_are_refused_with_a_probe(model):
 
 @pytest.fixture
 def at():
-    st.cache_data.clear()
-    st.cache_resource.clear()
     return AppTest.from_file(APP, default_timeout=120).run()
 
 

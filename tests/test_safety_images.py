@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -51,8 +50,6 @@ def test_thumbnail_of_a_broken_file_is_none():
 
 
 def test_a_16_bit_upload_is_read_and_shown_without_a_traceback():
-    st.cache_data.clear()
-    st.cache_resource.clear()
     at = show_tab(AppTest.from_file(APP, default_timeout=120).run(), "Draw")
     at.file_uploader(key="upload").set_value(("four16.png", encoded(four("I;16")), "image/png")).run()
     assert not at.exception

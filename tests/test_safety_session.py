@@ -152,11 +152,8 @@ APP = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "app.py")
 
 @pytest.fixture
 def at():
-    import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    st.cache_data.clear()
-    st.cache_resource.clear()
     return AppTest.from_file(APP, default_timeout=120).run()
 
 

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from mlp import TrainConfig
@@ -56,8 +55,6 @@ def test_pixel_figure_shows_the_counts_top_row_first():
 
 
 def test_pick_set_train_and_compare_in_the_history():
-    st.cache_data.clear()
-    st.cache_resource.clear()
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.slider(key="units_0").set_value(64)
     at.slider(key="epochs").set_value(4)
