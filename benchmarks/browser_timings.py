@@ -57,6 +57,26 @@ def segment(page, key: str, label: str) -> float:
     return t0
 
 
+def _mistakes(page):
+    painted(page, "confusion_matrix", 0)
+    expect(page.locator(".st-key-cm_cell_grid img").first).to_be_visible(timeout=60_000)
+
+
+def _weights(page):
+    text(page, "inspect_view_box", "What the first layer looks at")
+    expect(page.locator(".st-key-inspect_view_box img").first).to_be_visible(timeout=60_000)
+
+
+# (segment label, row name, wait until the view has appeared)
+INSPECT_VIEWS = (
+    ("Mistakes", "mistakes", _mistakes),
+    ("Weights", "weights", _weights),
+    ("Confidence", "confidence curve", lambda page: painted(page, "coverage_chart", 2)),
+    ("Robustness", "robustness curves", lambda page: painted(page, "robust_noise", 2)),
+    ("The data it learns from", "the data", lambda page: painted(page, "data_counts", 10)),
+)
+
+
 def one_round(browser, url: str, read_s: float) -> dict:
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     out = {}
@@ -66,28 +86,11 @@ def one_round(browser, url: str, read_s: float) -> dict:
     painted(page, "points_map", 2)
     out["open Inspect -> points map"] = since(t0)
     wait_for_app(page)
-    t0 = segment(page, "inspect_view", "Mistakes")
-    painted(page, "confusion_matrix", 0)
-    expect(page.locator(".st-key-cm_cell_grid img").first).to_be_visible(timeout=60_000)
-    out["Inspect view -> mistakes"] = since(t0)
-    wait_for_app(page)
-    t0 = segment(page, "inspect_view", "Weights")
-    text(page, "inspect_view_box", "What the first layer looks at")
-    expect(page.locator(".st-key-inspect_view_box img").first).to_be_visible(timeout=60_000)
-    out["Inspect view -> weights"] = since(t0)
-    wait_for_app(page)
-    t0 = segment(page, "inspect_view", "Confidence")
-    painted(page, "coverage_chart", 2)
-    out["Inspect view -> confidence curve"] = since(t0)
-    wait_for_app(page)
-    t0 = segment(page, "inspect_view", "Robustness")
-    painted(page, "robust_noise", 2)
-    out["Inspect view -> robustness curves"] = since(t0)
-    wait_for_app(page)
-    t0 = segment(page, "inspect_view", "The data it learns from")
-    painted(page, "data_counts", 10)
-    out["Inspect view -> the data"] = since(t0)
-    wait_for_app(page)
+    for label, name, appeared in INSPECT_VIEWS:
+        t0 = segment(page, "inspect_view", label)
+        appeared(page)
+        out[f"Inspect view -> {name}"] = since(t0)
+        wait_for_app(page)
     t0 = click_tab(page, "Draw")
     page.locator(".st-key-canvas canvas.upper-canvas").wait_for(timeout=60_000)
     out["open Draw -> canvas"] = since(t0)
