@@ -109,7 +109,9 @@ def test_each_preset_fills_the_sidebar_and_trains(at, name):
     at.session_state["inspect_view"] = "Mistakes"
     at.run()
     assert chart(at, "confusion_matrix")["data"][0]["type"] == "heatmap"
-    assert len(at.dataframe) >= 1                                             # the per-class table
+    per_digit = chart(at, "per_digit_chart")                                  # precision, recall, F1 per digit
+    assert [t["name"] for t in per_digit["data"]] == ["precision", "recall", "F1"]
+    assert len(per_digit["data"][1]["y"]) == 10 and min(per_digit["data"][1]["y"]) < 100
 
 
 def sidebar_widgets(at):

@@ -262,6 +262,22 @@ def confusion_figure(cm, normalise: bool = False, selected=None) -> dict:
                   "scaleanchor": "x", "fixedrange": True}}}
 
 
+def per_digit_figure(report, floor: float) -> dict:
+    """Precision, recall and F1 (in %) per digit as grouped bars from `floor` to 100, the number of
+    images under each digit. `report`: ui.metrics.per_class_report's dict."""
+    n = len(report["support"])
+    ticks = [f"{k}<br><sub>{int(s)} images</sub>" for k, s in enumerate(report["support"])]
+    data = [{"type": "bar", "name": name, "x": ticks, "y": (100 * np.asarray(report[key])).round(1).tolist(),
+             "marker": {"color": color}, "hovertemplate": f"%{{x}}: {name} %{{y:.1f}}%<extra></extra>"}
+            for name, key, color in (("precision", "precision", TRAIN), ("recall", "recall", VALIDATION),
+                                     ("F1", "f1", "#16a34a"))]
+    return {"data": data, "layout": _base_layout(
+        height=320, barmode="group", bargap=0.25, hovermode="closest", margin={"l": 50, "r": 10, "t": 36, "b": 60},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        xaxis={"type": "category", "tickvals": ticks[:n], "fixedrange": True},
+        yaxis=_axis("%", range=[floor, 100.5], fixedrange=True))}
+
+
 def probability_figure(proba, classes=range(10)) -> dict:
     """Bar chart of the ten class probabilities, the winner highlighted."""
     proba = np.asarray(proba, dtype=float)

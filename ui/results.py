@@ -59,9 +59,7 @@ def mistakes(c: model_choice.Chosen, digits) -> None:
     ev = _evaluation(c, digits)
     _confusion(ev, digits)
     st.divider()
-    left, _ = st.columns([1.3, 1], gap="large")
-    with left:
-        _report(ev, digits)
+    _report(ev, digits)
 
 
 def _confusion(ev: Evaluation, digits) -> None:
@@ -118,19 +116,12 @@ def _cell_images(cell, ev, digits) -> None:
 
 
 def _report(ev: Evaluation, digits) -> None:
-    import pandas as pd
-
     st.subheader("Per digit")
     rep = per_class_report(confusion_matrix(digits.y_test, ev.predicted))
-    table = pd.DataFrame({"digit": range(10), "precision": 100 * rep["precision"], "recall": 100 * rep["recall"],
-                          "F1": 100 * rep["f1"], "images": rep["support"]})
     st.caption(texts.PER_DIGIT)
-    floor = bar_floor(table[["precision", "recall", "F1"]].to_numpy())
-    pct = st.column_config.ProgressColumn(format="%.1f%%", min_value=floor, max_value=100.0, width=115)
-    st.dataframe(table, hide_index=True, width="stretch", key="class_report", height="content",
-                 column_config={"digit": st.column_config.NumberColumn(width=45),
-                                "precision": pct, "recall": pct, "F1": pct,
-                                "images": st.column_config.NumberColumn(width=60)})
+    floor = bar_floor(100 * np.concatenate([rep["precision"], rep["recall"], rep["f1"]]))
+    # A chart, not a table: the page already has Plotly's code, a data grid would load its own (~0.3 s).
+    st.plotly_chart(charts.per_digit_figure(rep, floor), key="per_digit_chart", config={"displayModeBar": False})
     if floor:
         st.caption(f"The bars run from {floor:.0f}% to 100%, so a few points' difference shows.")
 
