@@ -256,8 +256,9 @@ def confusion_figure(cm, normalise: bool = False, selected=None) -> dict:
         "shapes": shapes,
         "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "white", "clickmode": "event+select",
         "dragmode": False,
+        # No `constrain: "domain"` on x: with it the browser took ~0.3 s more to draw the matrix.
         "xaxis": {"title": {"text": "predicted digit"}, "range": [-0.5, n - 0.5], "dtick": 1,
-                  "constrain": "domain", "fixedrange": True, "side": "bottom"},
+                  "fixedrange": True, "side": "bottom"},
         "yaxis": {"title": {"text": "true digit"}, "range": [n - 0.5, -0.5], "dtick": 1,
                   "scaleanchor": "x", "fixedrange": True}}}
 
