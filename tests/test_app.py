@@ -36,14 +36,14 @@ def digits():
     return split_digits()
 
 
-def open_tab(at) -> str:
+def current_tab(at) -> str:
     return at.session_state["tab"] if "tab" in at.session_state else "Train"
 
 
 def train(at, timeout=120):
     """Press Train (on the Train tab), wait for the background job, rerun, go back to the tab that
     was open; return the session's LabState."""
-    was = open_tab(at)
+    was = current_tab(at)
     if was != "Train":
         show_tab(at, "Train")
     at.button(key="train").click().run()
@@ -442,3 +442,13 @@ def mlp_handwriting(digits):
     for i in range(30):
         hw.add(np.minimum(16, ndimage.grey_dilation(digits.X_test[i].reshape(8, 8), size=(2, 2))), digits.y_test[i])
     return hc.to_bytes(hw)
+
+
+def test_the_empty_chart_frame_comes_after_the_first_page_and_gives_way_to_the_run(at):
+    assert not [c for c in at.get("plotly_chart") if c.key == "empty_chart"]   # not in the first page
+    at.run()                                                                    # the tick after it
+    frame = chart(at, "empty_chart")
+    assert frame["data"][0]["x"] == [] and frame["layout"]["xaxis"]["range"][1] >= 15
+    train(at)
+    keys = [c.key for c in at.get("plotly_chart")]
+    assert "loss_chart" in keys and "empty_chart" not in keys

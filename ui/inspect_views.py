@@ -103,7 +103,7 @@ def robustness_figure(kind: str, lines: dict) -> dict:
 def _points(model_key: str, layer: int, method: str, _model) -> dict:
     """The points map's figure for one model, layer and projection (built once: ~0.1 s)."""
     d = data.digits()
-    _, predicted = model_choice._evaluation(model_key, _model)
+    _, predicted = model_choice.held_out(model_key, _model)
     features = explain.layer_features(_model, d.X_test)[layer]
     if method == "tsne":
         with _TSNE_SLOT:   # t-SNE takes seconds of CPU: one at a time on the shared server

@@ -113,7 +113,7 @@ def _edited(key: str, base, active: dict):
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _evaluation(model_key: str, _model) -> tuple:
+def held_out(model_key: str, _model) -> tuple:
     """(probabilities, predictions) of a model on the held-out digits; keys are unique per model."""
     proba = _model.predict_proba(digits().X_test)
     return proba, np.asarray(_model.classes)[np.argmax(proba, axis=1)]
@@ -121,7 +121,7 @@ def _evaluation(model_key: str, _model) -> tuple:
 
 def evaluation(c: Chosen) -> tuple:
     """(probabilities, predictions) of the chosen model (without edits) on the held-out digits."""
-    return _evaluation(c.key, c.base)
+    return held_out(c.key, c.base)
 
 
 def _sync(widget_key: str) -> None:
