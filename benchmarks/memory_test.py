@@ -131,20 +131,26 @@ def memory_rounds(browser, url: str, pid: int, rounds: int, visitors: int, settl
     the first round's level (the test's pass condition) instead of waiting all of `settle`."""
     levels = [rss_mb(pid)]
     for r in range(rounds):
+        t0 = time.monotonic()
         for _ in range(visitors):
             visit_and_leave(browser, url, model)
+        print(f"round {r + 1}: visits took {time.monotonic() - t0:.1f} s; RSS {rss_mb(pid):.0f} MB as they left",
+              flush=True)
         deadline = time.monotonic() + settle
         while time.monotonic() < deadline:
             time.sleep(0.5)
             if early and r > 0 and rss_mb(pid) - levels[1] <= MEMORY_GOAL_MB:
                 break
         levels.append(rss_mb(pid))
-        print(f"round {r + 1}: {visitors} visitors came and left; server RSS {levels[-1]:.0f} MB", flush=True)
+        print(f"round {r + 1}: {visitors} visitors came and left; server RSS {levels[-1]:.0f} MB "
+              f"({time.monotonic() - deadline + settle:.1f} s after they left)", flush=True)
     return levels
 
 
-def closed_page_quiet_after(browser, url: str, pid: int, window: float = 1.0, timeout: float = 30.0) -> float:
-    """Seconds from closing a training page until the server's CPU stays under QUIET_CORES."""
+def closed_page_quiet_after(browser, url: str, pid: int, window: float = 1.0, timeout: float = 30.0,
+                            report_busy: bool = True) -> float:
+    """Seconds from closing a training page until the server's CPU stays under QUIET_CORES
+    (with `report_busy`, first print how busy the run keeps the server: 2 more seconds)."""
     context = browser.new_context()
     page = context.new_page()
     page.goto(url)
@@ -154,9 +160,10 @@ def closed_page_quiet_after(browser, url: str, pid: int, window: float = 1.0, ti
     page.locator(".st-key-train button:visible").click()
     expect(page.locator(".st-key-run_status")).to_be_visible(timeout=WAIT_MS)
     page.wait_for_timeout(2000)                           # the run is busy building its copies
-    busy = cpu_s(pid)
-    time.sleep(2 * window)
-    print(f"while training: the server used {(cpu_s(pid) - busy) / 2 / window:.2f} cores", flush=True)
+    if report_busy:
+        busy = cpu_s(pid)
+        time.sleep(2 * window)
+        print(f"while training: the server used {(cpu_s(pid) - busy) / 2 / window:.2f} cores", flush=True)
     context.close()
     closed = time.monotonic()
     while time.monotonic() - closed < timeout:

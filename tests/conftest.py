@@ -108,9 +108,12 @@ def pytest_collection_modifyitems(config, items):
     """Every test that uses Playwright's `page` is marked `browser`. Browser tests need Debian's
     chromium: in CI its absence fails the run; elsewhere they are skipped with the one command
     that installs it."""
-    browser = [item for item in items if "page" in getattr(item, "fixturenames", ())]
-    for item in browser:
-        item.add_marker(pytest.mark.browser)
+    for item in items:
+        if "page" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+    browser = [item for item in items if item.get_closest_marker("browser")]
+    for item in browser:   # under pytest-xdist: one worker runs these in turn while the others compute
+        item.add_marker(pytest.mark.xdist_group("browser"))
     if os.path.exists(CHROMIUM) or os.environ.get("CI"):
         return
     skip = pytest.mark.skip(reason="needs Debian's chromium: apt-get install chromium")

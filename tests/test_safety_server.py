@@ -13,21 +13,26 @@ import memory_test  # noqa: E402
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
+FREE_AFTER_S = 3   # the server frees a departed visitor's models this long after (15 s by default)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    proc, url = start_streamlit(log_path=tmp_path_factory.mktemp("server") / "server.log")
+    proc, url = start_streamlit(log_path=tmp_path_factory.mktemp("server") / "server.log",
+                                env_extra={"MLP_LAB_FREE_AFTER_S": str(FREE_AFTER_S)})
     yield proc, url
     stop_streamlit(proc)
 
 
 def test_a_closed_pages_run_stops_within_5_s(browser, server):
     proc, url = server
-    assert memory_test.closed_page_quiet_after(browser, url, proc.pid) <= memory_test.QUIET_GOAL_S
+    quiet = memory_test.closed_page_quiet_after(browser, url, proc.pid, report_busy=False)
+    assert quiet <= memory_test.QUIET_GOAL_S
 
 
 def test_visitors_who_leave_give_their_memory_back(browser, server, tmp_path):
     proc, url = server
     model = memory_test.large_model_file(tmp_path / "largest.npz")
-    levels = memory_test.memory_rounds(browser, url, proc.pid, rounds=2, visitors=1, settle=17.0, model=model,
-                                          early=True)
-    assert max(levels[2:]) - levels[1] <= memory_test.MEMORY_GOAL_MB
+    levels = memory_test.memory_rounds(browser, url, proc.pid, rounds=2, visitors=1, settle=FREE_AFTER_S + 2.0,
+                                       model=model)
+    assert max(levels[2:]) - levels[1] <= memory_test.MEMORY_GOAL_MB, f"server RSS (MB): {levels}"

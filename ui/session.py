@@ -28,7 +28,8 @@ from ui import sparsity
 TIME_LIMIT_S = 60.0   # a run on the shared page stops after this much training time
 MAX_RUNS = 30         # run summaries a visitor's history keeps (the oldest go first)
 STOP_AFTER_S = 2.0    # a departed visitor's run is stopped this long after their page went away
-FREE_AFTER_S = 15.0   # ...and their models freed this long after (a brief reconnect keeps them)
+# ...and their models freed this long after (a brief reconnect keeps them); MLP_LAB_FREE_AFTER_S overrides.
+FREE_AFTER_S = float(os.environ.get("MLP_LAB_FREE_AFTER_S", 15.0))
 # Pause gives the training slot back (others train meanwhile; resuming queues again) and lasts at
 # most this long: then the run stops and keeps its last finished epoch, so a forgotten tab holds
 # neither a slot nor, for long, its memory. Paused time does not count toward TIME_LIMIT_S.
