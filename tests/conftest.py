@@ -89,16 +89,17 @@ def stop_streamlit(proc):
             proc.wait(5)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def app_server(tmp_path_factory):
-    """A `streamlit run app.py` for the test module: yields (base URL, server log path)."""
+    """A `streamlit run app.py` for the browser tests (each test is a new visitor; a server start
+    and its first page cost ~3 s): yields (base URL, server log path)."""
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
     proc, url = start_streamlit(log_path=log)
     yield url, log
     stop_streamlit(proc)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def app_url(app_server):
     return app_server[0]
 
