@@ -58,7 +58,7 @@ def train(at, timeout=120):
 
 def pick_model(at, label: str, radio: str = "inspect_model"):
     """Choose one of the visitor's models by its label in a model radio."""
-    key = next(k for k, (name, _) in at.session_state["model_shelf"].items() if name == label)
+    key = next(k for k, (name, _) in at.session_state["lab"].shelf.items() if name == label)
     at.radio(key=radio).set_value(key).run()
     return key
 
@@ -332,7 +332,7 @@ def test_after_training_the_default_still_answers_until_the_visitor_picks_the_ru
     at.session_state["canvas"] = canvas_value(drawn_one())
     show_tab(at, "Draw")
     assert "Answered by the **default model**" in texts(at)
-    key = next(iter(at.session_state["model_shelf"]))
+    key = next(iter(at.session_state["lab"].shelf))
     at.radio(key="draw_model").set_value(key).run()
     assert f"Answered by **Your run {lab.job.id}**" in texts(at)
 
@@ -417,7 +417,7 @@ def test_right_confirms_or_corrects_and_the_set_fine_tunes_a_copy(at, digits):
     assert "Added 30 digits from mine.npz." in " ".join(m.value for m in other.success)
     assert len(at.session_state["handwriting"]) == 2               # ... of that visitor only
     other.button(key="hw_finetune").click().run()
-    assert other.session_state["hw_job"].join(120)            # trains in a background thread
+    assert other.session_state["lab"].finetune.join(120)      # trains in a background thread
     other.run()
     assert not other.exception
     lab = other.session_state["lab"]

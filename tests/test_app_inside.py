@@ -52,7 +52,7 @@ def test_training_a_run_does_not_change_who_answers_and_the_choice_holds(at):
     assert f"Your run {lab.job.id} is ready" in texts(at)
     radio = at.radio(key="draw_model")
     assert radio.options[0] == "Default model" and f"Your run {lab.job.id}" in radio.options
-    run_key = next(k for k, (label, _) in at.session_state["model_shelf"].items() if label == f"Your run {lab.job.id}")
+    run_key = next(k for k, (label, _) in at.session_state["lab"].shelf.items() if label == f"Your run {lab.job.id}")
     radio.set_value(run_key).run()
     assert f"Answered by **Your run {lab.job.id}**" in texts(at)
     assert "without the re-rendered copies" in " ".join(w.value for w in at.warning)
@@ -161,7 +161,7 @@ def test_robustness_compares_with_the_default_and_the_data_view_previews_the_opt
     acc = array(noise["data"][0]["y"])
     assert acc[0] > 0.98 and acc[-1] < acc[0]                            # damage hurts
     lab = train(at)
-    key = next(iter(at.session_state["model_shelf"]))
+    key = next(iter(at.session_state["lab"].shelf))
     at.radio(key="inspect_model").set_value(key).run()
     assert [t["name"] for t in spec(at, "robust_noise")["data"]] == [f"Your run {lab.job.id}", "Default model"]
     show_tab(at, "Draw")

@@ -137,3 +137,25 @@ def test_a_finetune_job_trains_in_the_background_and_reports_errors_as_sentences
     job = hc.FinetuneJob(mlp.default_model(), a_set(2), X_train, y_train, X_test, y_test)
     assert job.join(60) and job.done and job.result is None
     assert job.error == f"Could not fine-tune: needs at least {hc.MIN_TO_FINETUNE} of your digits, has 2."
+
+
+def test_a_stopped_finetune_ends_before_its_next_batch_with_no_result(split):
+    """stop() (the sweeper's, when the visitor has left) acts mid-epoch, as a training run's does."""
+    import time
+
+    X_train, X_test, y_train, y_test = split
+    # ~85k parameters (fine-tuned whole) on the training digits 8 times over: an epoch takes ~2 s here.
+    small = mlp.train(mlp.TrainConfig(hidden_layer_sizes=(256, 256), epochs=1), X_train, y_train).run()
+    job = hc.FinetuneJob(mlp.TrainedModel.from_run(small), a_set(12), np.tile(X_train, (8, 1)),
+                         np.tile(y_train, 8), X_test, y_test)
+    deadline = time.monotonic() + 60
+    while job._run is None or not job._run.history:                   # one epoch done, four to go
+        assert time.monotonic() < deadline and not job.done, "the fine-tune never finished an epoch"
+        time.sleep(0.01)
+    t = time.monotonic()
+    job.stop()
+    assert job.join(30) and time.monotonic() - t < 1.0
+    assert job.result is None and job.error == "The fine-tune was stopped."
+    early = hc.FinetuneJob(mlp.TrainedModel.from_run(small), a_set(12), X_train, y_train, X_test, y_test)
+    early.stop()                                                      # before its run exists, too
+    assert early.join(30) and early.result is None and early.error == "The fine-tune was stopped."

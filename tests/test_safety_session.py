@@ -116,6 +116,29 @@ def test_a_departed_visitors_run_stops_and_their_state_is_freed(digits):
     assert here.job.join(5)
 
 
+def test_release_frees_the_shelf_edits_views_and_finetune_and_stops_the_finetune(digits, many):
+    """What used to wait in st.session_state for Streamlit's own two-minute expiry is the LabState's,
+    so the sweeper's release() frees it, and a fine-tune training for nobody stops within a second."""
+    from ui import handwriting_core as hc
+    from ui import model_choice
+
+    small = mlp.train(TrainConfig(hidden_layer_sizes=(256, 256), epochs=1), digits.X_train, digits.y_train).run()
+    lab = LabState(model=TrainedModel.from_run(small), model_name="your run 1")
+    hw = hc.Handwriting(digits.X_test[:12].astype(np.float32), digits.y_test[:12])
+    lab.shelf = {"m1": ("Your run 1", lab.model)}
+    model_choice.push_edit(lab, "m1", 0, 3, 0.0)
+    lab.edited_model = (("m1", (((0, 3), 0.0),)), lab.model)
+    lab.live_views = {"tiles": (("tiles", 1, 5, "now"), (b"png", 1.0), 0.0)}
+    lab.finetune_result = object()
+    lab.finetune = job = hc.FinetuneJob(lab.model, hw, *many, digits.X_test, digits.y_test)
+    wait_for(lambda: job._run is not None)                             # training, an epoch of seconds ahead
+    lab.release()
+    assert lab.shelf == {} and lab.unit_edits == {} and lab.live_views == {}
+    assert lab.edited_model is None and lab.finetune is None and lab.finetune_result is None
+    assert lab.model is None and "cleared" in lab.notice[1]
+    assert seconds_to_end(job) < 1.0 and job.result is None and job.error == "The fine-tune was stopped."
+
+
 def test_a_visitor_who_comes_back_in_time_keeps_everything(digits):
     registry = SessionRegistry(stop_after=2.0, free_after=15.0)
     lab = LabState(model=TrainedModel.from_run(mlp.train(FAST, digits.X_train, digits.y_train).run()))
@@ -182,8 +205,28 @@ def test_an_error_inside_a_view_is_a_sentence_not_a_traceback(at, digits):
     lab.model = TrainedModel.from_run(mlp.train(FAST, digits.X_train, digits.y_train).run())
     lab.model.network.weights[0] = np.zeros((3, 3))      # does not fit a digit's 64 pixels: predicting fails
     at.session_state["model_choice"] = "broken"
-    at.session_state["model_shelf"] = {"broken": ("Broken model", lab.model)}
+    lab.shelf = {"broken": ("Broken model", lab.model)}
     show_tab(at, "Inspect")
     assert not at.exception
     assert any("Something went wrong in the Inspect tab" in e.value for e in at.error)
     assert at.title[0].value == "MLP Lab"
+
+
+def test_a_released_visitor_is_back_on_the_default_model_and_told_why(at, digits):
+    from ui import model_choice
+
+    lab = at.session_state["lab"]
+    lab.model = TrainedModel.from_run(mlp.train(FAST, digits.X_train, digits.y_train).run())
+    lab.model_name = "your run 1"
+    show_tab(at, "Draw")
+    key = next(iter(lab.shelf))
+    at.radio(key="draw_model").set_value(key).run()
+    model_choice.push_edit(lab, key, 0, 3, 0.0)          # a unit switched off: an edited copy answers
+    at.run()
+    assert at.session_state["model_choice"] == key and lab.edited_model is not None
+    lab.release()                        # what the sweeper does FREE_AFTER_S after the page went away
+    at.run()
+    assert not at.exception and lab.shelf == {} and lab.edited_model is None
+    assert at.radio(key="draw_model").value == "default" and at.session_state["model_choice"] == "default"
+    show_tab(at, "Train")
+    assert any("its runs and models were cleared" in e.value for e in at.info)

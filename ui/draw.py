@@ -123,7 +123,7 @@ def _panel(state: LabState) -> None:
         with st.container(key="prediction"):
             _prediction(choice, source, digit, message, upload)
     if digit is not None:
-        explain_view.show(choice, digit)
+        explain_view.show(state, choice, digit)
 
 
 def _choose_model(state: LabState) -> model_choice.Chosen:

@@ -138,7 +138,7 @@ def augment_note(c: Chosen) -> str | None:
             "on eight re-rendered copies of every digit.")
 
 
-def show(c: Chosen, variants: np.ndarray) -> None:
+def show(state, c: Chosen, variants: np.ndarray) -> None:
     """Everything below the answer for a digit's renderings (k, 8, 8), [0] the one shown: the
     layers and attributions are those of [0]; the outputs are the answer's (the mean over all)."""
     net = c.model.network
@@ -172,7 +172,7 @@ def show(c: Chosen, variants: np.ndarray) -> None:
     with right, st.container(key="attribution"):
         _why(c, net, x, target, classes)
     with st.container(key="take_apart"):
-        _take_apart(c, x, picked, proba, classes, variants)
+        _take_apart(state, c, x, picked, proba, classes, variants)
 
 
 def _why(c: Chosen, net, x, target: int, classes) -> None:
@@ -194,13 +194,13 @@ def _why(c: Chosen, net, x, target: int, classes) -> None:
         st.caption(" · ".join(f"unit {u}: {contrib[u]:+.2f}" for u in best))
 
 
-def _take_apart(c: Chosen, x, picked, proba, classes, variants) -> None:
+def _take_apart(state, c: Chosen, x, picked, proba, classes, variants) -> None:
     st.markdown("**Take it apart**")
     if picked is None:
         st.caption("Click a square in the picture above to see what that unit computes, and switch it off.")
     else:
         _unit(c, x, *picked)
-    _edit_buttons(c, picked, x, classes)
+    _edit_buttons(state, c, picked, x, classes)
     if c.edits:
         _effect(c, proba, classes, variants)
 
@@ -222,26 +222,27 @@ def _unit(c: Chosen, x, layer: int, unit: int) -> None:
             st.plotly_chart(incoming_figure(d["weights"]), key="incoming_chart", config={"displayModeBar": False})
 
 
-def _edit_buttons(c: Chosen, picked, x, classes) -> None:
+def _edit_buttons(state, c: Chosen, picked, x, classes) -> None:
     # Callbacks run before the rerun they trigger, so the page shows the edit at once.
     key = c.key
     with st.container(horizontal=True, key="unit_buttons"):
         for name, gain in GAINS.items():
             st.button(name, key=f"unit_{name.lower().replace(' ', '_')}", disabled=picked is None,
-                      on_click=model_choice.push_edit, args=(key, *(picked or (0, 0)), gain),
+                      on_click=model_choice.push_edit, args=(state, key, *(picked or (0, 0)), gain),
                       help=f"{name} the picked unit (acts on your own copy of the model)")
-        st.button("Switch off the 10 that helped most", key="unit_off_top", on_click=_off_top, args=(c, x),
+        st.button("Switch off the 10 that helped most", key="unit_off_top", on_click=_off_top, args=(state, c, x),
                   help="The ten first-layer units with the largest share of this answer")
-        st.button("Undo", key="unit_undo", disabled=not c.edits, on_click=model_choice.undo_edit, args=(key,))
+        st.button("Undo", key="unit_undo", disabled=not c.edits, on_click=model_choice.undo_edit,
+                  args=(state, key))
         st.button("Reset all", key="unit_reset", disabled=not c.edits, on_click=model_choice.reset_edits,
-                  args=(key,))
+                  args=(state, key))
 
 
-def _off_top(c: Chosen, x) -> None:
+def _off_top(state, c: Chosen, x) -> None:
     net = c.model.network
     contrib = explain.unit_contributions(net, x, int(np.argmax(c.model.predict_proba(x[None]))))
     for u in np.argsort(-contrib)[:10]:
-        model_choice.push_edit(c.key, 0, int(u), 0.0)
+        model_choice.push_edit(state, c.key, 0, int(u), 0.0)
 
 
 def _effect(c: Chosen, proba, classes, variants) -> None:

@@ -2,8 +2,9 @@
 drawings as the visitor's own small data set (a grid to prune, a file to download and load again),
 how well the current model reads them, and a one-click fine-tune with before/after.
 
-Everything lives in this visitor's `st.session_state`: nothing reaches another visitor or the
-shared default model (the fine-tune trains a copy). The logic is in `ui.handwriting_core`.
+Everything is this visitor's: the digits and small values in `st.session_state`, the fine-tune
+and its result (models) in their LabState, freed with it when they leave. Nothing reaches another
+visitor or the shared default model (the fine-tune trains a copy). The logic is in `ui.handwriting_core`.
 """
 from __future__ import annotations
 
@@ -131,10 +132,10 @@ def _files(hw: core.Handwriting) -> None:
 def collect(state: LabState, digits) -> bool:
     """If a fine-tune has ended: its model becomes this visitor's (or its error is kept to show)."""
     ss = st.session_state
-    job = ss.get("hw_job")
+    job = state.finetune
     if job is None or not job.done:
         return False
-    del ss["hw_job"]
+    state.finetune = None
     if job.error:
         ss["hw_error"] = job.error
         return True
@@ -142,7 +143,7 @@ def collect(state: LabState, digits) -> bool:
     state.model = result.model
     state.model_name = f"{ss.pop('hw_job_name', 'the model')} + your {result.n_trained} digits"
     state.evaluation = evaluate(result.model, digits.X_test, digits.y_test)
-    ss["hw_result"], ss["hw_error"] = result, None
+    state.finetune_result, ss["hw_error"] = result, None
     return True
 
 
@@ -150,7 +151,7 @@ def _progress(state: LabState, digits) -> None:
     """Ticks while the fine-tune trains; reruns the page once it has ended."""
     if collect(state, digits):
         st.rerun(scope="app")
-    job = st.session_state.get("hw_job")
+    job = state.finetune
     if job is not None:
         st.caption(f"⚙️ Fine-tuning on your digits… ({time.monotonic() - job.started:.0f} s)")
 
@@ -163,19 +164,18 @@ def _finetune(state: LabState, hw: core.Handwriting, digits) -> None:
                f"training digits plus your own, repeated so they make up about {core.OWN_SHARE:.0%} of what it "
                f"sees. {core.TEST_SHARE:.0%} of your digits are kept apart to test it fairly."
                + ("" if enough else f" Needs at least {core.MIN_TO_FINETUNE} digits."))
-    job = ss.get("hw_job")
+    job = state.finetune
     if st.button("Fine-tune on my digits", key="hw_finetune", type="primary",
                  disabled=not enough or state.training or job is not None):
         name = state.model_name if state.model is not None else "the default model"
-        ss["hw_job"] = job = core.FinetuneJob(current_model(state), hw, digits.X_train, digits.y_train,
-                                              digits.X_test, digits.y_test)
+        state.finetune = job = core.FinetuneJob(current_model(state), hw, digits.X_train, digits.y_train,
+                                                digits.X_test, digits.y_test)
         ss["hw_job_name"] = name
     if job is not None:
         st.fragment(run_every=None if job.done else 0.5)(_progress)(state, digits)
-    result = ss.get("hw_result")
     if ss.get("hw_error"):
         st.error(ss["hw_error"])
-    result = ss.get("hw_result")
+    result = state.finetune_result
     if result is None:
         return
     import pandas as pd

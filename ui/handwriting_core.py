@@ -166,34 +166,44 @@ def finetune_config(model: TrainedModel) -> TrainConfig:
                         else "static", seed=0)
 
 
-def _train(config, X, y, net):
+class FinetuneStopped(Exception):
+    """The fine-tune was stopped (its visitor left): there is no result."""
+
+
+def _train(config, X, y, net, on_run):
     run = mlp.train(config, X, y, model=net)
+    if on_run is not None:
+        on_run(run)
     run.run()
+    if run.status == "stopped":   # nothing else stops a fine-tune: only FinetuneJob.stop()
+        raise FinetuneStopped
     if not run.history or run.status == "diverged":
         raise ValueError(run.message or "the fine-tune ended before its first epoch")
     return run.model
 
 
-def _tuned_network(model: TrainedModel, X, y):
+def _tuned_network(model: TrainedModel, X, y, on_run=None):
     """A fine-tuned copy of model.network: whole, or for a big network its output layer alone."""
     net, config = model.network, finetune_config(model)
     if net.params.size <= HEAD_ONLY_PARAMS or net.mask is not None or len(net.sizes) < 3:
-        return _train(config, X, y, net.copy())
+        return _train(config, X, y, net.copy(), on_run)
     hidden = net.forward(X)[-2]              # what the output layer sees, fixed while it trains
     head = mlp.Network(net.sizes[-2:], [net.activations[-1]], dtype=net.dtype, input_scale=1.0)
     head.layers[0][...] = net.layers[-1]
-    head = _train(config.replace(hidden_layer_sizes=()), hidden, y, head)
+    head = _train(config.replace(hidden_layer_sizes=()), hidden, y, head, on_run)
     tuned = net.copy()
     tuned.layers[-1][...] = head.layers[0]
     return tuned
 
 
 def finetune(model: TrainedModel, hw: Handwriting, X_digits, y_digits, X_test, y_test,
-             seed: int = 0) -> FinetuneResult:
+             seed: int = 0, on_run=None) -> FinetuneResult:
     """Continue training a copy of `model` on (X_digits, y_digits) plus the visitor's digits not
     kept apart, repeated so they make up about OWN_SHARE of the set; `model` is left unchanged.
 
     X_*: (n, 64) raw 0..16; (X_test, y_test): load_digits' held-out part, never trained on.
+    `on_run(run)` is called with the `mlp` training run before it trains, so a caller can stop() it;
+    a stopped fine-tune raises FinetuneStopped.
     """
     if len(hw) < MIN_TO_FINETUNE:
         raise ValueError(f"needs at least {MIN_TO_FINETUNE} of your digits, has {len(hw)}")
@@ -202,7 +212,7 @@ def finetune(model: TrainedModel, hw: Handwriting, X_digits, y_digits, X_test, y
     repeat = max(1, math.ceil(OWN_SHARE / (1 - OWN_SHARE) * len(y_digits) / len(own_y)))
     X = np.concatenate([np.asarray(X_digits, float), np.repeat(own_X, repeat, axis=0)])
     y = np.concatenate([np.asarray(y_digits), np.repeat(own_y, repeat)])
-    tuned = TrainedModel(_tuned_network(model, X, y), np.asarray(model.classes).copy(), model.config,
+    tuned = TrainedModel(_tuned_network(model, X, y, on_run), np.asarray(model.classes).copy(), model.config,
                          list(model.history))
     X_own, y_own = hw.X[test], hw.y[test]
     return FinetuneResult(tuned, int(len(own_y)), int(len(y_own)),
@@ -213,22 +223,40 @@ def finetune(model: TrainedModel, hw: Handwriting, X_digits, y_digits, X_test, y
 class FinetuneJob:
     """`finetune` in a background thread (it never calls Streamlit): `done`, then `result` (a
     FinetuneResult) or `error` (a sentence). The set's arrays are copied first, so the visitor
-    may keep adding or removing digits meanwhile."""
+    may keep adding or removing digits meanwhile. `stop()` ends it before its next batch."""
 
     def __init__(self, model: TrainedModel, hw: Handwriting, X_digits, y_digits, X_test, y_test):
         snapshot = Handwriting(hw.X.copy(), hw.y.copy())
         self.started = time.monotonic()
         self.result: FinetuneResult | None = None
         self.error: str | None = None
+        self.stop_requested = False
+        self._run = None
         self._thread = threading.Thread(target=self._work, args=(model, snapshot, X_digits, y_digits, X_test, y_test),
                                         name="mlp-lab-finetune", daemon=True)
         self._thread.start()
 
+    def stop(self) -> None:
+        """Ask the fine-tune to end before its next batch; it then has an error, no result. Thread-safe."""
+        self.stop_requested = True
+        if self._run is not None:
+            self._run.stop()
+
+    def _started(self, run) -> None:
+        # Set the run before reading the flag (stop() does the reverse), so a stop is never missed.
+        self._run = run
+        if self.stop_requested:
+            run.stop()
+
     def _work(self, *args):
         try:
-            self.result = finetune(*args)
+            self.result = finetune(*args, on_run=self._started)
+        except FinetuneStopped:
+            self.error = "The fine-tune was stopped."
         except Exception as e:  # noqa: BLE001 -- shown to the visitor as a sentence, never a traceback
             self.error = f"Could not fine-tune: {e}."
+        finally:
+            self._run = None   # its copies of the data and the network: freed now
 
     @property
     def done(self) -> bool:

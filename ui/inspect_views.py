@@ -165,7 +165,7 @@ def show(state, digits) -> None:
         who = "the **default model**" if c.is_default else f"**{c.label}**"
         st.caption(f"Showing {who} on the {len(digits.y_test)} held-out digits "
                    "it never trained on." + (" Units you switched off in the Draw tab are not applied here."
-                                             if model_choice.edits(c.key) else ""))
+                                             if model_choice.edits(state, c.key) else ""))
         results.summary(c, digits)
     # One view at a time (a segmented control, not tabs: tabs would run every view on every rerun,
     # and the browser draws one view's charts in well under a second, not all of them).

@@ -20,7 +20,7 @@ import streamlit as st
 
 from mlp.stats import strip_indices
 from ui import live_charts
-from ui.session import PAUSE_LIMIT_S, SLOW_MOTION_S, TrainingJob
+from ui.session import PAUSE_LIMIT_S, SLOW_MOTION_S, LabState, TrainingJob
 
 # Each changed Plotly figure costs the visitor's browser ~0.1 s (0.3-0.8 s measured on a loaded
 # 2-core machine, benchmarks/bench_live_views.py), the tiles ~0.05 s: while a run trains, the two
@@ -100,23 +100,23 @@ def status_line(job: TrainingJob) -> str | None:
 
 # ---- the views --------------------------------------------------------------------------------
 
-def show(job: TrainingJob, snapshot, digits) -> None:
-    """The four views of `snapshot` (None: nothing yet), for the run `job`."""
+def show(state: LabState, job: TrainingJob, snapshot, digits) -> None:
+    """The four views of `snapshot` (None: nothing yet), for the visitor's run `job`."""
     if snapshot is None:
         return
     st.markdown(f"#### Inside the network · after epoch {snapshot.epoch}")
     top = st.columns([1.4, 1], gap="large")
     with top[0]:
-        _tiles(job, snapshot)
+        _tiles(state, job, snapshot)
     with top[1]:
-        _strip(job, snapshot, digits)
+        _strip(state, job, snapshot, digits)
     bottom = st.columns([1.2, 1], gap="large")
     sizes = (snapshot.first_weights.shape[0], *job.config.hidden_layer_sizes, snapshot.strip_proba.shape[1])
     names = live_charts.layer_names(sizes)
     hold = SLOW_VIEW_S if job.status == "running" else 0.0
     with bottom[0]:
         st.markdown("**Layer health**")
-        figure = _cached(("health", job.id, snapshot.epoch), lambda: go.Figure(live_charts.health_figure(
+        figure = _cached(state, ("health", job.id, snapshot.epoch), lambda: go.Figure(live_charts.health_figure(
             snapshot.ratios, snapshot.dead, names, job.config.epochs,
             updates_per_epoch(job.config, len(digits.y_train)))), hold)
         st.plotly_chart(figure, key="health_chart", config={"displayModeBar": False})
@@ -126,7 +126,7 @@ def show(job: TrainingJob, snapshot, digits) -> None:
                    + HEALTH_NOTE)
     with bottom[1]:
         st.markdown("**Weight distributions**")
-        figure = _cached(("hist", job.id, snapshot.epoch),
+        figure = _cached(state, ("hist", job.id, snapshot.epoch),
                          lambda: go.Figure(live_charts.histogram_figure(snapshot.histograms, names)), hold)
         st.plotly_chart(figure, key="histogram_chart", config={"displayModeBar": False})
         st.caption("Each layer's weights: how many have which value, at the start (grey) and now (blue). "
@@ -134,11 +134,11 @@ def show(job: TrainingJob, snapshot, digits) -> None:
                    "them back toward 0.")
 
 
-def _tiles(job: TrainingJob, snapshot) -> None:
+def _tiles(state: LabState, job: TrainingJob, snapshot) -> None:
     st.markdown("**What each first-layer unit looks for**")
     mode = st.segmented_control("Tiles show", list(MODES), format_func=MODES.get, key="tiles_mode",
                                 default="now", label_visibility="collapsed") or "now"
-    png, limit = _cached(("tiles", job.id, snapshot.epoch, mode), lambda: live_charts.tiles_png(
+    png, limit = _cached(state, ("tiles", job.id, snapshot.epoch, mode), lambda: live_charts.tiles_png(
         snapshot.first_weights, snapshot.first_initial, change=mode == "change"))
     words = (("decreased", "increased") if mode == "change" else
              ("negative: ink here inhibits", "positive: ink here excites"))
@@ -155,10 +155,10 @@ def _tiles(job: TrainingJob, snapshot) -> None:
                + "One colour scale for all tiles; its ends are the 99.5th percentile.")
 
 
-def _strip(job: TrainingJob, snapshot, digits) -> None:
+def _strip(state: LabState, job: TrainingJob, snapshot, digits) -> None:
     st.markdown("**Test digits, live**")
     idx = strip_indices(digits.y_test, STRIP_PER_CLASS)
-    html = _cached(("strip", job.id, snapshot.epoch), lambda: live_charts.strip_html(
+    html = _cached(state, ("strip", job.id, snapshot.epoch), lambda: live_charts.strip_html(
         digits.X_test[idx], digits.y_test[idx], snapshot.strip_proba))
     with st.container(key="live_strip"):
         st.html(html)
@@ -176,11 +176,11 @@ def _img(png: bytes, alt: str) -> str:
             'style="max-width:100%;image-rendering:pixelated;margin-bottom:8px">')
 
 
-def _cached(key: tuple, build, hold: float = 0.0):
+def _cached(state: LabState, key: tuple, build, hold: float = 0.0):
     """`build()`, or the very object built last time for the same `key` = (kind, job id, ...),
     or for another key of the same job if that was built less than `hold` seconds ago. One
-    entry per kind of view."""
-    cache = st.session_state.setdefault("live_views", {})
+    entry per kind of view, in the visitor's `state.live_views` (freed with them)."""
+    cache = state.live_views
     entry, now = cache.get(key[0]), time.monotonic()
     if entry is None or (entry[0] != key and (entry[0][1] != key[1] or now - entry[2] >= hold)):
         entry = cache[key[0]] = (key, build(), now)

@@ -1,10 +1,11 @@
 """Which model answers: the shipped default model or one of the visitor's own (runs, loaded files).
 
-The visitor's models are kept on a small per-session shelf (`st.session_state["model_shelf"]`,
-the newest MAX_KEPT); the choice is one value (`CHOICE`) that the Draw tab's and the Inspect tab's
-selectors both show and set. Training a run puts it on the shelf but never changes the choice.
-Units the visitor switched off (see ui/explain_view.py) apply to an edited copy, never to the
-model itself: the default model is shared by every visitor.
+The visitor's models are kept on a small shelf in their LabState (`state.shelf`, the newest
+MAX_KEPT), so that the sweeper frees them with the rest when the visitor leaves; the choice is one
+small value (`st.session_state[CHOICE]`) that the Draw tab's and the Inspect tab's selectors both
+show and set. Training a run puts it on the shelf but never changes the choice. Units the visitor
+switched off (see ui/explain_view.py; `state.unit_edits`) apply to an edited copy
+(`state.edited_model`), never to the model itself: the default model is shared by every visitor.
 """
 from __future__ import annotations
 
@@ -19,8 +20,6 @@ from ui.data import default_model, digits
 
 DEFAULT = "default"
 CHOICE = "model_choice"      # the chosen shelf key
-SHELF = "model_shelf"        # shelf key -> (label, TrainedModel), oldest first
-EDITS = "unit_edits"         # shelf key -> [(layer, unit, gain), ...], a stack (undo pops)
 MAX_KEPT = 6
 MAX_EDITS = 200
 
@@ -49,8 +48,9 @@ def _label(name: str) -> str:
 
 
 def shelf(state) -> dict:
-    """The visitor's models, newest last; adds `state.model` the first time it is seen."""
-    kept = st.session_state.setdefault(SHELF, {})
+    """The visitor's models (shelf key -> (label, TrainedModel)), newest last; adds `state.model`
+    the first time it is seen."""
+    kept = state.shelf
     m = state.model
     if m is not None and not any(model is m for _, model in kept.values()):
         kept[f"m{uuid.uuid4().hex[:10]}"] = (_label(state.model_name), m)
@@ -58,7 +58,7 @@ def shelf(state) -> dict:
         while len(kept) > MAX_KEPT:
             oldest = next(k for k in kept if k != chosen)
             del kept[oldest]
-            st.session_state.get(EDITS, {}).pop(oldest, None)
+            state.unit_edits.pop(oldest, None)
     return kept
 
 
@@ -67,28 +67,28 @@ def labels(state) -> dict:
     return {DEFAULT: "Default model", **{k: label for k, (label, _) in shelf(state).items()}}
 
 
-def edits(key: str) -> dict:
+def edits(state, key: str) -> dict:
     """{(layer, unit): gain} for a model: the last gain set for each unit, gain 1 dropped."""
     out = {}
-    for layer, unit, gain in st.session_state.get(EDITS, {}).get(key, []):
+    for layer, unit, gain in state.unit_edits.get(key, []):
         out[(layer, unit)] = gain
     return {k: g for k, g in out.items() if g != 1}
 
 
-def push_edit(key: str, layer: int, unit: int, gain: float) -> None:
-    stack = st.session_state.setdefault(EDITS, {}).setdefault(key, [])
+def push_edit(state, key: str, layer: int, unit: int, gain: float) -> None:
+    stack = state.unit_edits.setdefault(key, [])
     stack.append((int(layer), int(unit), float(gain)))
     del stack[:-MAX_EDITS]
 
 
-def undo_edit(key: str) -> None:
-    stack = st.session_state.get(EDITS, {}).get(key)
+def undo_edit(state, key: str) -> None:
+    stack = state.unit_edits.get(key)
     if stack:
         stack.pop()
 
 
-def reset_edits(key: str) -> None:
-    st.session_state.get(EDITS, {}).pop(key, None)
+def reset_edits(state, key: str) -> None:
+    state.unit_edits.pop(key, None)
 
 
 def chosen(state, with_edits: bool = True) -> Chosen:
@@ -99,16 +99,16 @@ def chosen(state, with_edits: bool = True) -> Chosen:
         key = st.session_state[CHOICE] = DEFAULT
     # The shared, read-only default model: edits go to a copy (`explain.with_gains`).
     base = default_model() if key == DEFAULT else shelf(state)[key][1]
-    active = edits(key) if with_edits else {}
-    return Chosen(key, names[key], base, _edited(key, base, active) if active else base, active)
+    active = edits(state, key) if with_edits else {}
+    return Chosen(key, names[key], base, _edited(state, key, base, active) if active else base, active)
 
 
-def _edited(key: str, base, active: dict):
-    """The edited copy, kept while the edits stay the same (one per session)."""
-    cached = st.session_state.get("edited_model")
+def _edited(state, key: str, base, active: dict):
+    """The edited copy, kept while the edits stay the same (one per visitor)."""
+    cached = state.edited_model
     sig = (key, tuple(sorted(active.items())))
     if cached is None or cached[0] != sig:
-        cached = st.session_state["edited_model"] = (sig, explain.with_gains(base, active))
+        cached = state.edited_model = (sig, explain.with_gains(base, active))
     return cached[1]
 
 

@@ -4,9 +4,10 @@ A `TrainingJob` trains in a plain thread that never calls Streamlit: it appends 
 a list that the page's live fragment reads. A `TrainingQueue` (one per server, shared through
 `st.cache_resource`) bounds how many jobs train at once; the others wait in order and can say how
 many are ahead of them. `LabState` is everything one visitor has: the current job, their model,
-the run history. It lives in `st.session_state["lab"]` and is never shared. A `SessionRegistry`
-(one per server, see `ui.lifecycle`) knows every visitor's LabState, so that when a visitor leaves
-their run is stopped and what they held is freed at once, not when Streamlit gets round to it.
+the run history, and their other large things (the model shelf, a fine-tune, built figures). It
+lives in `st.session_state["lab"]` and is never shared. A `SessionRegistry` (one per server, see
+`ui.lifecycle`) knows every visitor's LabState, so that when a visitor leaves their run is stopped
+and what they held is freed at once, not when Streamlit gets round to it.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from mlp import TrainConfig, TrainedModel
 from mlp.sparse import input_connections
 from mlp.stats import Monitor
 from ui import sparsity
+from ui.handwriting_core import FinetuneJob, FinetuneResult
 
 TIME_LIMIT_S = 60.0   # a run on the shared page stops after this much training time
 MAX_RUNS = 30         # run summaries a visitor's history keeps (the oldest go first)
@@ -396,6 +398,13 @@ class LabState:
     live_figures: tuple | None = None
     live_waiting: bool = False   # the live view was set to tick at the queued pace
     runs_started: int = 0   # this visitor's run numbers count from 1, whoever else trains
+    # The visitor's other large things, here (not loose in st.session_state) so release() frees them:
+    shelf: dict = field(default_factory=dict)        # ui.model_choice: key -> (label, TrainedModel)
+    unit_edits: dict = field(default_factory=dict)   # ui.model_choice: key -> [(layer, unit, gain), ...], undo pops
+    edited_model: tuple | None = None                # ui.model_choice: (edits' signature, edited copy)
+    live_views: dict = field(default_factory=dict)   # ui.live_views: view kind -> (key, built view, time)
+    finetune: FinetuneJob | None = None              # ui.handwriting: a fine-tune training a model copy
+    finetune_result: FinetuneResult | None = None    # ui.handwriting: the last one's models and scores
 
     def next_run_id(self) -> int:
         self.runs_started += 1
@@ -406,12 +415,15 @@ class LabState:
         return self.job is not None and not self.job.done
 
     def release(self) -> None:
-        """The visitor has left: stop their run and drop their models, figures and history."""
-        if self.job is not None:
-            self.job.stop()
+        """The visitor has left: stop their run and fine-tune, drop their models, figures and history."""
+        for job in (self.job, self.finetune):
+            if job is not None:
+                job.stop()
         self.job = self.model = self.evaluation = self.live_figures = None
+        self.finetune = self.finetune_result = self.edited_model = None
         self.model_name = ""
         self.runs = []
+        self.shelf, self.unit_edits, self.live_views = {}, {}, {}
         self.notice = ("info", "This page was away for a while, so its runs and models were cleared "
                                "to free the server for others.")
 

@@ -82,7 +82,7 @@ def _live(state: LabState, config, digits) -> None:
     with left:
         snapshot = _run(state, job, config)
     if job is not None and snapshot is not None:
-        live_views.show(job, snapshot, digits)
+        live_views.show(state, job, snapshot, digits)
 
 
 def _run(state: LabState, job, config):
