@@ -96,19 +96,24 @@ def test_a_finished_job_lets_go_of_its_data_and_workspace(digits):
     assert job._X is None and job._y is None and job._run is None and job.model is not None
 
 
-def test_a_departed_visitors_run_stops_and_their_state_is_freed(digits):
+def test_a_departed_visitors_run_and_finetune_stop_and_their_state_is_freed(digits, many):
+    from ui import handwriting_core as hc
+
     registry = SessionRegistry(stop_after=2.0, free_after=15.0)
     here, gone = LabState(), LabState()
     for lab in (here, gone):
         lab.job = TrainingJob(HEAVY, digits.X_train, digits.y_train).start()
         lab.model = TrainedModel.from_run(mlp.train(FAST, digits.X_train, digits.y_train).run())
+    hw = hc.Handwriting(digits.X_test[:12].astype(np.float32), digits.y_test[:12])
+    gone.finetune = finetune = hc.FinetuneJob(gone.model, hw, *many, digits.X_test, digits.y_test)
     registry.touch("here", here, now=0.0)
     registry.touch("gone", gone, now=0.0)
     active = {"here"}.__contains__
     assert registry.sweep(active, now=1.0) == [] and not gone.job.stop_requested   # a blink is forgiven
+    assert not finetune.done
     registry.sweep(active, now=2.5)
     assert gone.job.stop_requested and not here.job.stop_requested
-    assert gone.job.join(5)
+    assert gone.job.join(5) and finetune.join(5) and finetune.result is None
     assert registry.sweep(active, now=16.0) == ["gone"]
     assert gone.job is None and gone.model is None and gone.runs == [] and len(registry) == 1
     assert here.model is not None and not here.job.done

@@ -457,8 +457,10 @@ class SessionRegistry:
             elif now - seen >= self.free_after:
                 state.release()
                 freed.append(sid)
-            elif now - seen >= self.stop_after and state.job is not None and not state.job.done:
-                state.job.stop()
+            elif now - seen >= self.stop_after:
+                for job in (state.job, state.finetune):   # nobody is watching: stop computing
+                    if job is not None and not job.done:
+                        job.stop()
         with self._lock:   # unless a page run re-registered it meanwhile (touch makes a new entry)
             for sid, entry in entries:
                 if sid in freed and self._seen.get(sid) is entry:
