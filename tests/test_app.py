@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
 import mlp
+from mlp.presets import PRESETS as ENGINE_PRESETS
 from st_helpers import show_tab
 from ui.data import split_digits
 from ui.presets import PRESETS
@@ -86,15 +87,9 @@ def test_page_opens_with_sidebar_tabs_and_a_prompt(at):
     assert at.session_state["lab"].model is None
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "Best accuracy" else n
-                                  for n in PRESETS])
+@pytest.mark.parametrize("name", [n for n in PRESETS if n != "Best accuracy"])
 def test_each_preset_fills_the_sidebar_and_trains(at, name):
-    preset = PRESETS[name].config
-    at.button(key=PRESET_KEYS[name]).click().run()
-    assert at.slider(key="units_0").value == preset.hidden_layer_sizes[0]
-    assert at.selectbox(key="loss").value == preset.loss
-    assert at.select_slider(key="learning_rate").value == pytest.approx(preset.learning_rate)
-    assert at.slider(key="epochs").value == preset.epochs
+    preset = fill_preset(at, name)
     lab = train(at)
     assert lab.job.config == preset and lab.job.status == "completed"
     assert lab.model is lab.job.model and lab.model_name == f"your run {lab.job.id}"
@@ -102,7 +97,7 @@ def test_each_preset_fills_the_sidebar_and_trains(at, name):
     assert spec["data"][0]["x"] == list(range(1, preset.epochs + 1))           # one point per epoch
     assert len(at.dataframe) == 1                                             # the run history
     accuracy = lab.evaluation.accuracy
-    assert accuracy > {"The original blog post": 0.95, "Best accuracy": 0.96, "Fast": 0.93}[name]
+    assert accuracy > {"The original blog post": 0.95, "Fast": 0.93}[name]
     show_tab(at, "Inspect")
     pick_model(at, f"Your run {lab.job.id}")
     assert f"{accuracy:.1%}" in [m.value for m in at.metric if m.label == "Held-out accuracy"][0]
@@ -112,6 +107,38 @@ def test_each_preset_fills_the_sidebar_and_trains(at, name):
     per_digit = chart(at, "per_digit_chart")                                  # precision, recall, F1 per digit
     assert [t["name"] for t in per_digit["data"]] == ["precision", "recall", "F1"]
     assert len(per_digit["data"][1]["y"]) == 10 and min(per_digit["data"][1]["y"]) < 100
+
+
+def fill_preset(at, name: str):
+    """Click a preset; check the sidebar shows its settings; return its TrainConfig."""
+    preset = PRESETS[name].config
+    at.button(key=PRESET_KEYS[name]).click().run()
+    assert at.slider(key="units_0").value == preset.hidden_layer_sizes[0]
+    assert at.selectbox(key="loss").value == preset.loss
+    assert at.select_slider(key="learning_rate").value == pytest.approx(preset.learning_rate)
+    assert at.slider(key="epochs").value == preset.epochs
+    return preset
+
+
+@pytest.mark.slow
+def test_the_best_accuracy_preset_starts_its_run_and_learns_in_its_first_epoch(at):
+    """Its accuracy claim is tested on the engine (test_engine.py, trained once per session); here
+    the app starts that very configuration, re-rendered copies and all, and its first epoch learns."""
+    preset = fill_preset(at, "Best accuracy")
+    assert preset == ENGINE_PRESETS["best"].replace(validation_fraction=preset.validation_fraction)
+    at.button(key="train").click().run()
+    lab = at.session_state["lab"]
+    assert lab.job.config == preset
+    deadline = time.monotonic() + 120
+    while not lab.job.records and not lab.job.done:
+        assert time.monotonic() < deadline, "no epoch within 2 minutes"
+        time.sleep(0.05)
+    lab.job.stop()
+    assert lab.job.join(60) and lab.job.status == "stopped"
+    at.run()
+    assert not at.exception
+    assert lab.job.records[0].val_accuracy > 0.9                              # one epoch of Adam on ~13x the digits
+    assert lab.model is lab.job.model and lab.model_name == f"your run {lab.job.id}"
 
 
 def sidebar_widgets(at):
