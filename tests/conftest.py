@@ -115,6 +115,9 @@ def pytest_collection_modifyitems(config, items):
     browser = [item for item in items if item.get_closest_marker("browser")]
     for item in browser:   # under pytest-xdist: one worker runs these in turn while the others compute
         item.add_marker(pytest.mark.xdist_group("browser"))
+    # ...from the start: they wait on the page more than they compute, and take longest.
+    first = set(browser)
+    items[:] = browser + [item for item in items if item not in first]
     if os.path.exists(CHROMIUM) or os.environ.get("CI"):
         return
     skip = pytest.mark.skip(reason="needs Debian's chromium: apt-get install chromium")

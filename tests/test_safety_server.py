@@ -1,6 +1,11 @@
-"""A real server and Debian's chromium (issue 17): a closed page's run stops within 5 s, and
-visitors who load the largest model and leave give their memory back. A short version of
-benchmarks/memory_test.py (which runs 3 rounds of 3 visitors by default)."""
+"""A real server and Debian's chromium (issue 17): visitors who load the largest model and leave
+give their memory back, and a closed page's run stops within 5 s. A short version of
+benchmarks/memory_test.py (which runs 3 rounds of 3 visitors by default).
+
+The server's resident memory is a coarse signal: freed NumPy buffers often stay in the allocator's
+arenas for the next visitor (rounds here differ by 20-60 MB with nothing kept), so this test
+catches gross growth (over 100 MB) only. That release() drops every large thing a visitor holds
+is checked exactly in test_safety_session.py."""
 import sys
 
 import pytest
@@ -13,7 +18,7 @@ import memory_test  # noqa: E402
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-FREE_AFTER_S = 3   # the server frees a departed visitor's models this long after (15 s by default)
+FREE_AFTER_S = 1   # the server frees a departed visitor's models this long after (15 s by default)
 
 
 @pytest.fixture(scope="module")
@@ -24,15 +29,15 @@ def server(tmp_path_factory):
     stop_streamlit(proc)
 
 
-def test_a_closed_pages_run_stops_within_5_s(browser, server):
-    proc, url = server
-    quiet = memory_test.closed_page_quiet_after(browser, url, proc.pid, report_busy=False)
-    assert quiet <= memory_test.QUIET_GOAL_S
-
-
 def test_visitors_who_leave_give_their_memory_back(browser, server, tmp_path):
     proc, url = server
     model = memory_test.large_model_file(tmp_path / "largest.npz")
     levels = memory_test.memory_rounds(browser, url, proc.pid, rounds=2, visitors=1, settle=FREE_AFTER_S + 2.0,
                                        model=model)
     assert max(levels[2:]) - levels[1] <= memory_test.MEMORY_GOAL_MB, f"server RSS (MB): {levels}"
+
+
+def test_a_closed_pages_run_stops_within_5_s(browser, server):
+    proc, url = server
+    quiet = memory_test.closed_page_quiet_after(browser, url, proc.pid, report_busy=False)
+    assert quiet <= memory_test.QUIET_GOAL_S
