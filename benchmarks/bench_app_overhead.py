@@ -92,6 +92,7 @@ def app_time(page, url: str, preset_key: str) -> float:
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000)
     page.locator(f".st-key-{preset_key} button:visible").click()
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000)
+    page.mouse.move(700, 5)   # off the preset button: its help tooltip would cover the Train button
     page.locator(".st-key-train button:visible").click()
     done = page.get_by_text(re.compile(r"^Completed · (\d+) / \1 epochs in [\d.]+ s"))
     done.wait_for(timeout=180_000)
