@@ -111,13 +111,10 @@ def visit_and_leave(browser, url: str, model: Path) -> None:
     """Open the page, load `model` on Inspect, press Train, close the page."""
     context = browser.new_context()
     page = context.new_page()
-    page.goto(url)
+    page.goto(url + "/?tab=Inspect")   # a link straight to the Inspect tab
     wait_for_app(page)
-    page.get_by_role("tab", name="Inspect").click()
-    wait_for_app(page)      # only the open tab runs: the click reruns the page
     page.locator(".st-key-model_file input[type='file']").set_input_files(str(model))
-    wait_for_app(page)
-    expect(page.get_by_text(f"Loaded {model.name}")).to_be_visible(timeout=WAIT_MS)   # confirmed where it was loaded
+    page.get_by_text(f"Loaded {model.name}").wait_for(timeout=WAIT_MS)   # confirmed where it was loaded
     page.get_by_role("tab", name="Train").click()
     page.locator(".st-key-train button:visible").click()
     page.wait_for_timeout(500)

@@ -37,6 +37,9 @@ def test_the_posts_settings_fit_their_select_boxes(page: Page, app_url):
 
 def test_the_canvas_toolbar_covers_nothing_and_the_chart_titles_stay_apart(page: Page, app_url):
     open_app(page, app_url)
+    page.get_by_role("button", name="Fast", exact=True).click()   # a run of a fraction of a second
+    wait_for_app(page)
+    page.mouse.move(700, 5)                                        # its help tooltip off the Train button
     page.locator(".st-key-train button").click()
     expect(page.get_by_text(re.compile(r"^Completed · "))).to_be_visible(timeout=60_000)
     wait_for_app(page)
