@@ -6,13 +6,14 @@ context is its own Streamlit session). Two measurements:
 1. Memory over rounds: each round, V visitors open the page, load the largest model the sidebar can
    make (64-512-512-512-512-10, 0.83 M parameters) from a file on the Inspect tab, press Train and
    close their page. After each round the script waits for the sweeper (ui.lifecycle) to free the
-   departed sessions, then reads the server's resident memory (VmRSS). Goal (issue 17): every later
+   departed sessions, then reads the server's resident memory (VmRSS; the server runs with
+   EXACT_MALLOC, so freed buffers leave it at once). Goal (issue 17): every later
    round ends within 100 MB of where the first ended.
 2. A closed page's run: one visitor picks "Best accuracy" (512 units, 8 re-rendered copies), presses
    Train and closes the page while the run works; the script samples the server's CPU time and
    reports how long after the close the server went quiet (< 15% of a core). Goal: within 5 s.
 
-    python benchmarks/memory_test.py [--rounds 3] [--visitors 3] [--port 8641] [--settle 20]
+    python benchmarks/memory_test.py [--rounds 3] [--visitors 3] [--settle 20]
 
 Prints the figures; exit status 0 if both goals were met, 1 otherwise.
 """
@@ -23,12 +24,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import argparse  # noqa: E402
 import io  # noqa: E402
 import json  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-import urllib.request  # noqa: E402
 import zipfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -38,41 +36,20 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import numpy as np  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from conftest import CHROMIUM, CHROMIUM_ARGS, start_streamlit, stop_streamlit  # noqa: E402
 
 MEMORY_GOAL_MB = 100
 QUIET_GOAL_S = 5.0
+# glibc hands every buffer over 128 KB straight back to the system when freed (by default that
+# threshold rises with use, and freed NumPy arrays then stay in its arenas for the next visitor):
+# the server's RSS then follows what it holds.
+EXACT_MALLOC = {"MALLOC_MMAP_THRESHOLD_": "131072"}
+# glibc hands every buffer over 128 KB straight back to the system when freed (by default that
+# threshold rises with use, and freed NumPy arrays then stay in its arenas for the next visitor):
+# the server's RSS then follows what it holds.
+EXACT_MALLOC = {"MALLOC_MMAP_THRESHOLD_": "131072"}
 QUIET_CORES = 0.15     # the server counts as quiet below this share of one core
 WAIT_MS = 60_000
-
-
-def start_server(port: int, log_path: Path):
-    """`streamlit run app.py` on 127.0.0.1:port (its own process group); returns the process."""
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
-    log = open(log_path, "w")
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                            env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read() == b"ok":
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    stop_server(proc)
-    raise TimeoutError("streamlit did not become healthy")
-
-
-def stop_server(proc) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)   # our own process group, by its id
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
 
 
 def rss_mb(pid: int) -> float:
@@ -121,11 +98,8 @@ def visit_and_leave(browser, url: str, model: Path) -> None:
     context.close()
 
 
-def memory_rounds(browser, url: str, pid: int, rounds: int, visitors: int, settle: float, model: Path,
-                  early: bool = False) -> list:
-    """Server RSS (MB) before any visitor and after each round has left and `settle` seconds passed.
-    With `early`, a round after the first ends as soon as RSS is back within MEMORY_GOAL_MB of
-    the first round's level (the test's pass condition) instead of waiting all of `settle`."""
+def memory_rounds(browser, url: str, pid: int, rounds: int, visitors: int, settle: float, model: Path) -> list:
+    """Server RSS (MB) before any visitor and after each round has left and `settle` seconds passed."""
     levels = [rss_mb(pid)]
     for r in range(rounds):
         t0 = time.monotonic()
@@ -133,14 +107,10 @@ def memory_rounds(browser, url: str, pid: int, rounds: int, visitors: int, settl
             visit_and_leave(browser, url, model)
         print(f"round {r + 1}: visits took {time.monotonic() - t0:.1f} s; RSS {rss_mb(pid):.0f} MB as they left",
               flush=True)
-        deadline = time.monotonic() + settle
-        while time.monotonic() < deadline:
-            time.sleep(0.5)
-            if early and r > 0 and rss_mb(pid) - levels[1] <= MEMORY_GOAL_MB:
-                break
+        time.sleep(settle)
         levels.append(rss_mb(pid))
         print(f"round {r + 1}: {visitors} visitors came and left; server RSS {levels[-1]:.0f} MB "
-              f"({time.monotonic() - deadline + settle:.1f} s after they left)", flush=True)
+              f"{settle:g} s later", flush=True)
     return levels
 
 
@@ -176,23 +146,21 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--visitors", type=int, default=3)
-    ap.add_argument("--port", type=int, default=8641)
     ap.add_argument("--settle", type=float, default=20.0, help="seconds to wait after a round (sweeper frees at 15 s)")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         model = large_model_file(Path(tmp) / "largest.npz")
         print(f"model file: {model.stat().st_size / 1024:.0f} KB", flush=True)
-        proc = start_server(args.port, Path(tmp) / "server.log")
+        proc, url = start_streamlit(log_path=Path(tmp) / "server.log", env_extra=EXACT_MALLOC)
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                url = f"http://127.0.0.1:{args.port}"
                 quiet = closed_page_quiet_after(browser, url, proc.pid)
                 print(f"closed page: server quiet {quiet:.1f} s after the close (goal <= {QUIET_GOAL_S:.0f} s)")
                 levels = memory_rounds(browser, url, proc.pid, args.rounds, args.visitors, args.settle, model)
                 browser.close()
         finally:
-            stop_server(proc)
+            stop_streamlit(proc)
             problems = [line for line in open(Path(tmp) / "server.log") if "Traceback" in line]
     growth = max(levels[2:], default=levels[-1]) - levels[1]
     print(json.dumps({"rss_mb": [round(v) for v in levels], "growth_after_round_1_mb": round(growth),

@@ -3,7 +3,7 @@ give their memory back, and a closed page's run stops within 5 s. A short versio
 benchmarks/memory_test.py (which runs 3 rounds of 3 visitors by default).
 
 The server's resident memory is read with glibc returning large buffers to the system as soon as
-they are freed (EXACT_MALLOC): with its default, freed NumPy arrays stay in its arenas for the next
+they are freed (memory_test.EXACT_MALLOC): with its default, freed NumPy arrays stay in its arenas for the next
 visitor and rounds differed by 20-110 MB with nothing kept; with it, by ~10 MB. That release()
 drops every large thing a visitor holds is checked exactly in test_safety_session.py."""
 import sys
@@ -18,17 +18,13 @@ import memory_test  # noqa: E402
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-# glibc hands every buffer over 128 KB straight back to the system when freed (by default that
-# threshold rises with use, and freed NumPy arrays then stay in its arenas): RSS then follows what
-# the server holds.
-EXACT_MALLOC = {"MALLOC_MMAP_THRESHOLD_": "131072"}
 FREE_AFTER_S = 1   # the server frees a departed visitor's models this long after (15 s by default)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     proc, url = start_streamlit(log_path=tmp_path_factory.mktemp("server") / "server.log",
-                                env_extra={"MLP_LAB_FREE_AFTER_S": str(FREE_AFTER_S), **EXACT_MALLOC})
+                                env_extra={"MLP_LAB_FREE_AFTER_S": str(FREE_AFTER_S), **memory_test.EXACT_MALLOC})
     yield proc, url
     stop_streamlit(proc)
 

@@ -414,11 +414,15 @@ class LabState:
     def training(self) -> bool:
         return self.job is not None and not self.job.done
 
+    def stop_work(self) -> None:
+        """Stop whatever computes for this visitor: their run and their fine-tune."""
+        for job in (self.job, self.finetune):
+            if job is not None and not job.done:
+                job.stop()
+
     def release(self) -> None:
         """The visitor has left: stop their run and fine-tune, drop their models, figures and history."""
-        for job in (self.job, self.finetune):
-            if job is not None:
-                job.stop()
+        self.stop_work()
         self.job = self.model = self.evaluation = self.live_figures = None
         self.finetune = self.finetune_result = self.edited_model = None
         self.model_name = ""
@@ -458,9 +462,7 @@ class SessionRegistry:
                 state.release()
                 freed.append(sid)
             elif now - seen >= self.stop_after:
-                for job in (state.job, state.finetune):   # nobody is watching: stop computing
-                    if job is not None and not job.done:
-                        job.stop()
+                state.stop_work()   # nobody is watching
         with self._lock:   # unless a page run re-registered it meanwhile (touch makes a new entry)
             for sid, entry in entries:
                 if sid in freed and self._seen.get(sid) is entry:
