@@ -235,3 +235,16 @@ def test_a_released_visitor_is_back_on_the_default_model_and_told_why(at, digits
     assert at.radio(key="draw_model").value == "default" and at.session_state["model_choice"] == "default"
     show_tab(at, "Train")
     assert any("its runs and models were cleared" in e.value for e in at.info)
+
+
+def test_a_hosts_setting_is_read_and_a_wrong_one_refused_by_name(monkeypatch):
+    from ui.session import host_setting
+
+    monkeypatch.delenv("MLP_LAB_FREE_AFTER_S", raising=False)
+    assert host_setting("MLP_LAB_FREE_AFTER_S", 15.0) == 15.0
+    monkeypatch.setenv("MLP_LAB_FREE_AFTER_S", " 2.5 ")
+    assert host_setting("MLP_LAB_FREE_AFTER_S", 15.0) == 2.5
+    for wrong in ("abc", "-1", "nan"):
+        monkeypatch.setenv("MLP_LAB_FREE_AFTER_S", wrong)
+        with pytest.raises(ValueError, match=f"MLP_LAB_FREE_AFTER_S must be a number ≥ 0, not '{wrong}'"):
+            host_setting("MLP_LAB_FREE_AFTER_S", 15.0)

@@ -27,11 +27,24 @@ from mlp.stats import Monitor
 from ui import sparsity
 from ui.handwriting_core import FinetuneJob, FinetuneResult
 
+
+def host_setting(name: str, default: float) -> float:
+    """A number a host may set in the environment (docs/deploying.md); a wrong one is refused by name."""
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise ValueError(f"MLP Lab: the environment variable {name} must be a number ≥ 0, not {raw!r}.")
+    return value
+
+
 TIME_LIMIT_S = 60.0   # a run on the shared page stops after this much training time
 MAX_RUNS = 30         # run summaries a visitor's history keeps (the oldest go first)
 STOP_AFTER_S = 2.0    # a departed visitor's run is stopped this long after their page went away
 # ...and their models freed this long after (a brief reconnect keeps them); MLP_LAB_FREE_AFTER_S overrides.
-FREE_AFTER_S = float(os.environ.get("MLP_LAB_FREE_AFTER_S", 15.0))
+FREE_AFTER_S = host_setting("MLP_LAB_FREE_AFTER_S", 15.0)
 # Pause gives the training slot back (others train meanwhile; resuming queues again) and lasts at
 # most this long: then the run stops and keeps its last finished epoch, so a forgotten tab holds
 # neither a slot nor, for long, its memory. Paused time does not count toward TIME_LIMIT_S.
@@ -45,7 +58,7 @@ class Cancelled(Exception):
 
 def default_slots() -> int:
     """How many trainings may run at once: one per core (MLP_LAB_TRAINING_SLOTS overrides)."""
-    return max(1, int(os.environ.get("MLP_LAB_TRAINING_SLOTS", 0)) or os.cpu_count() or 1)
+    return max(1, int(host_setting("MLP_LAB_TRAINING_SLOTS", 0)) or os.cpu_count() or 1)
 
 
 class TrainingQueue:
