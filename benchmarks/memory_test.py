@@ -44,10 +44,6 @@ QUIET_GOAL_S = 5.0
 # threshold rises with use, and freed NumPy arrays then stay in its arenas for the next visitor):
 # the server's RSS then follows what it holds.
 EXACT_MALLOC = {"MALLOC_MMAP_THRESHOLD_": "131072"}
-# glibc hands every buffer over 128 KB straight back to the system when freed (by default that
-# threshold rises with use, and freed NumPy arrays then stay in its arenas for the next visitor):
-# the server's RSS then follows what it holds.
-EXACT_MALLOC = {"MALLOC_MMAP_THRESHOLD_": "131072"}
 QUIET_CORES = 0.15     # the server counts as quiet below this share of one core
 WAIT_MS = 60_000
 
