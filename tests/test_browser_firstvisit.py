@@ -1,6 +1,6 @@
-"""What a first-time visitor sees in Debian's chromium: nothing cut off or covered (select boxes,
-the canvas toolbar, the chart's axis titles and legend), and their own handwriting collected from
-real strokes. Screenshots go to shots/ (git-ignored) to be looked at."""
+"""A first-time visitor's path in Debian's chromium, one page: nothing cut off or covered (select
+boxes, the chart's axis titles and legend, the canvas toolbar), and their own handwriting collected
+from a real stroke. Screenshots go to shots/ (git-ignored) to be looked at."""
 import re
 
 import pytest
@@ -25,8 +25,11 @@ def _shots():
     SHOTS.mkdir(exist_ok=True)
 
 
-def test_the_posts_settings_fit_their_select_boxes(page: Page, app_url):
+def test_a_first_visit_presets_a_run_the_canvas_and_a_digit_for_the_visitors_own_set(page: Page, app_url):
     open_app(page, app_url)
+    page.screenshot(path=str(SHOTS / "firstvisit_start.png"), full_page=True)
+
+    # The post's settings fit their select boxes.
     page.get_by_role("button", name="The original blog post").click()
     wait_for_app(page)
     expect(page.locator(".st-key-loss input[role=combobox]")).to_have_value("MSE, the post's gradient")
@@ -34,9 +37,7 @@ def test_the_posts_settings_fit_their_select_boxes(page: Page, app_url):
         assert page.evaluate(CUT_OFF, key) <= 0, f"the {key} select box cuts its value off"
     expect(page.locator("[data-testid=stSidebar]")).to_contain_text("Ritchie Vink")
 
-
-def test_the_canvas_toolbar_covers_nothing_and_the_chart_titles_stay_apart(page: Page, app_url):
-    open_app(page, app_url)
+    # A finished run's chart keeps its axis titles, panel titles and legend apart.
     page.get_by_role("button", name="Fast", exact=True).click()   # a run of a fraction of a second
     wait_for_app(page)
     page.mouse.move(700, 5)                                        # its help tooltip off the Train button
@@ -55,6 +56,7 @@ def test_the_canvas_toolbar_covers_nothing_and_the_chart_titles_stay_apart(page:
     assert chart.locator(".ytick").count() >= 3                              # the loss axis has ticks
     chart.screenshot(path=str(SHOTS / "firstvisit_chart.png"))
 
+    # The canvas toolbar covers nothing.
     open_tab(page, "Draw")
     canvas = page.locator(".st-key-canvas canvas.upper-canvas")
     box = canvas.bounding_box()
@@ -67,11 +69,7 @@ def test_the_canvas_toolbar_covers_nothing_and_the_chart_titles_stay_apart(page:
             assert seen is None or not boxes_overlap(toolbar, seen), f"the toolbar covers {covered}"
     page.screenshot(path=str(SHOTS / "firstvisit_draw.png"), full_page=True)
 
-
-def test_a_drawn_digit_joins_the_visitors_own_set(page: Page, app_url):
-    open_app(page, app_url)
-    open_tab(page, "Draw")
-    page.locator(".st-key-canvas canvas.upper-canvas").wait_for(timeout=30_000)
+    # A drawn digit, corrected, joins the visitor's own set.
     draw_stroke(page, "canvas", [(0.5, 0.15), (0.5, 0.85)])
     yes = page.locator(".st-key-hw_yes button")
     expect(yes).to_be_visible(timeout=30_000)

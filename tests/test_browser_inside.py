@@ -1,6 +1,7 @@
 """The look-inside views in Debian's chromium: a drawn digit lights up the layers and its pixels,
-a clicked unit switched off moves the answer, the points map's hover shows a digit, and the
-Draw tab's model choice holds across reruns. Screenshots go to shots/ (git-ignored)."""
+a clicked unit switched off moves the answer, the points map's hover shows a digit, a confusion
+matrix cell's click shows its images, and the Draw tab's model choice holds across reruns.
+Screenshots go to shots/ (git-ignored)."""
 import re
 
 import numpy as np
@@ -86,7 +87,7 @@ def test_a_drawn_digit_lights_up_the_layers_and_a_switched_off_unit_moves_the_an
     assert page.locator("[data-testid='stException']").count() == 0
 
 
-def test_points_map_hover_shows_the_digit(page: Page, app_url):
+def test_inspect_points_map_hover_and_click_then_a_confusion_cell_click(page: Page, app_url):
     open_app(page, app_url)
     open_tab(page, "Inspect")
     expect(page.locator(".st-key-inspect_model_box")).to_contain_text("Showing the default model")
@@ -101,6 +102,22 @@ def test_points_map_hover_shows_the_digit(page: Page, app_url):
     page.mouse.click(*xy)
     expect(page.locator(".st-key-points_digit")).to_contain_text(re.compile(r"Held-out digit \d+: a 3"),
                                                                 timeout=20_000)
+    wait_for_app(page)
+
+    page.locator(".st-key-inspect_view").get_by_role("radio", name="Mistakes", exact=True).click()
+    plot = page.locator(".st-key-confusion_matrix .nsewdrag")
+    expect(plot).to_be_visible(timeout=20_000)
+    plot.scroll_into_view_if_needed()   # the mouse clicks viewport coordinates; the matrix sits below the fold
+    box = plot.bounding_box()
+    row, col = 3, 3                                     # true 3, predicted 3
+    x = box["x"] + (col + 0.5) / 10 * box["width"]
+    y = box["y"] + (row + 0.5) / 10 * box["height"]
+    page.mouse.move(x, y)
+    page.wait_for_timeout(300)
+    page.mouse.click(x, y)
+    expect(page.locator(".st-key-cm_cell_images")).to_contain_text(
+        re.compile(r"True 3, correctly classified: \d+ images"), timeout=15_000)
+    shot(page, "mistakes")
 
 
 def choose_a_file_and_keep_it_across_reruns(page: Page, app_url, tmp_path):
@@ -153,28 +170,3 @@ def test_the_model_choice_holds_across_reruns_and_both_tabs_follow_it(page: Page
     open_tab(page, "Draw")
     expect(page.locator(".st-key-answer_model")).to_contain_text("without the re-rendered copies", timeout=20_000)
     assert page.locator(".st-key-draw_model input[type='radio']").nth(1).is_checked()
-
-
-INK = """() => { const find = (root) => {
-    const c = root.querySelector('canvas.dc-canvas.lower-canvas'); if (c) return c;
-    for (const e of root.querySelectorAll('*')) if (e.shadowRoot) { const f = find(e.shadowRoot); if (f) return f; }
-    return null; };
-  const c = find(document.querySelector('.st-key-canvas'));
-  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
-  for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 128 && d[i] < 128) n++; return n; }"""
-
-
-def test_the_drawing_is_still_there_after_a_visit_to_another_tab(page: Page, app_url):
-    draw_seven(page, app_url)
-    wait_for_app(page)
-    ink = page.evaluate(INK)
-    assert 1000 < ink < 40_000                              # dark strokes, not the whole canvas
-    open_tab(page, "Inspect")
-    open_tab(page, "Draw")
-    expect(page.locator(".st-key-prediction")).to_contain_text("It's a 7", timeout=20_000)
-    page.wait_for_function(f"() => ({INK})() > {ink * 0.9}", timeout=20_000)   # the strokes are back on it
-    draw_on_canvas(page, [(0.3, 0.5), (0.6, 0.5)])        # a cross-bar: drawn on top of the 7
-    wait_for_app(page)
-    page.wait_for_function(f"() => ({INK})() > {ink * 1.1}", timeout=20_000)
-    expect(page.locator(".st-key-prediction")).to_contain_text("It's a", timeout=20_000)
-    assert page.locator("[data-testid='stException']").count() == 0
