@@ -36,14 +36,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import numpy as np  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, start_streamlit, stop_streamlit  # noqa: E402
+from conftest import CHROMIUM, CHROMIUM_ARGS, EXACT_MALLOC, start_streamlit, stop_streamlit  # noqa: E402
 
 MEMORY_GOAL_MB = 100
 QUIET_GOAL_S = 5.0
-# glibc hands every buffer over 128 KB straight back to the system when freed (by default that
-# threshold rises with use, and freed NumPy arrays then stay in its arenas for the next visitor):
-# the server's RSS then follows what it holds.
-EXACT_MALLOC = {"MALLOC_MMAP_THRESHOLD_": "131072"}
 QUIET_CORES = 0.15     # the server counts as quiet below this share of one core
 WAIT_MS = 60_000
 

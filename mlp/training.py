@@ -350,7 +350,7 @@ def prepare_data(config: TrainConfig, X, y, *, rng, n_outputs, dtype, input_scal
 
         parts = [(X, y)]
         if config.augment:
-            parts.append(augment.augment(X, y, int(config.augment), rng, on_prepare))
+            parts.append(augment.augment_shared(X, y, int(config.augment), rng, on_prepare))
         if config.shifts:
             parts.append(augment.shifted_copies(X, y))
         X, y = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])

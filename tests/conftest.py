@@ -21,6 +21,11 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHOTS = ROOT / "shots"   # screenshots the browser tests take (git-ignored), to look at
+# glibc hands every buffer over 128 KB straight back to the system when freed (by default that
+# threshold rises with use, and freed NumPy arrays then stay in its arenas for the next visitor):
+# the server's RSS then follows what it holds (benchmarks/memory_test.py, test_safety_server.py).
+EXACT_MALLOC = {"MALLOC_MMAP_THRESHOLD_": "131072"}
+FREE_AFTER_S = 1   # the test server frees a departed visitor's models this long after (15 s by default)
 
 
 @pytest.fixture(scope="session")
@@ -92,16 +97,17 @@ def stop_streamlit(proc):
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory):
     """A `streamlit run app.py` for the browser tests (each test is a new visitor; a server start
-    and its first page cost ~3 s): yields (base URL, server log path)."""
+    and its first page cost ~3 s): yields (process, base URL, server log path). It frees a
+    departed visitor after FREE_AFTER_S and runs with EXACT_MALLOC, for the memory test."""
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    proc, url = start_streamlit(log_path=log)
-    yield url, log
+    proc, url = start_streamlit(log_path=log, env_extra={"MLP_LAB_FREE_AFTER_S": str(FREE_AFTER_S), **EXACT_MALLOC})
+    yield proc, url, log
     stop_streamlit(proc)
 
 
 @pytest.fixture(scope="session")
 def app_url(app_server):
-    return app_server[0]
+    return app_server[1]
 
 
 @pytest.hookimpl(tryfirst=True)   # before `-m` selects: `-m "not browser"` must see the mark

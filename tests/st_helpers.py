@@ -12,8 +12,10 @@ def wait_for_app(page: Page, timeout=30_000):
     page.wait_for_selector(APP_IDLE, timeout=timeout)
 
 
-def open_app(page: Page, url: str, timeout=30_000):
-    page.goto(url)
+def open_app(page: Page, url: str, timeout=30_000, tab: str | None = None):
+    """Open the page as a new visitor; with `tab`, from a link to that tab (`?tab=Draw`), which
+    skips drawing the Train tab first."""
+    page.goto(url + (f"/?tab={tab}" if tab else ""))
     wait_for_app(page, timeout)
 
 

@@ -5,7 +5,7 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.neighbors import KNeighborsClassifier
 
-from mlp.augment import augment, render, upsample
+from mlp.augment import CHUNK, augment, augment_shared, render, upsample
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +30,37 @@ def test_deterministic_given_the_generator(digits):
     c, _ = augment(X[:40], y[:40], 2, np.random.default_rng(8))
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
+
+
+def test_a_remembered_augmentation_is_the_very_same_and_leaves_the_generator_where_a_new_one_would(digits):
+    X, y = digits
+    X, y = X[:300], y[:300]                               # three chunks
+    fresh = np.random.default_rng(11)
+    expected, _ = augment(X, y, 2, fresh)
+    for _ in range(2):                                     # built, then remembered
+        calls = []
+        rng = np.random.default_rng(11)
+        got, labels = augment_shared(X, y, 2, rng, calls.append)
+        np.testing.assert_array_equal(got, expected)
+        np.testing.assert_array_equal(labels, np.tile(y, 2))
+        assert rng.bit_generator.state == fresh.bit_generator.state   # the run's next draws are the same
+        got[:] = -1                                        # the caller's copy: the kept one is untouched
+    assert calls == [1.0]                                  # the second time nothing was re-rendered
+    other, _ = augment_shared(X, y, 2, np.random.default_rng(12))
+    assert not np.array_equal(other, expected)             # another generator state is another build
+
+
+def test_a_cancelled_augmentation_is_not_remembered(digits):
+    X, y = digits
+
+    def cancel(fraction):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        augment_shared(X[:200], y[:200], 1, np.random.default_rng(21), cancel)
+    calls = []
+    augment_shared(X[:200], y[:200], 1, np.random.default_rng(21), calls.append)
+    assert len(calls) == -(-200 // CHUNK)                   # built in full, chunk by chunk
 
 
 def test_zero_copies_and_bad_arguments(digits):

@@ -32,8 +32,7 @@ def shot(page: Page, name: str):
 
 
 def fresh_draw_tab(page: Page, app_url):
-    open_app(page, app_url)
-    open_tab(page, "Draw")
+    open_app(page, app_url, tab="Draw")
     expect(page.locator(".st-key-prediction")).to_contain_text("Your digit will appear here")
 
 

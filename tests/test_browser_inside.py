@@ -39,8 +39,7 @@ def draw_on_canvas(page: Page, points):
 
 
 def draw_seven(page: Page, app_url):
-    open_app(page, app_url)
-    open_tab(page, "Draw")
+    open_app(page, app_url, tab="Draw")
     draw_on_canvas(page, SEVEN)
     expect(page.locator(".st-key-prediction")).to_contain_text("It's a 7", timeout=20_000)
 
@@ -88,8 +87,7 @@ def test_a_drawn_digit_lights_up_the_layers_and_a_switched_off_unit_moves_the_an
 
 
 def test_inspect_points_map_hover_and_click_then_a_confusion_cell_click(page: Page, app_url):
-    open_app(page, app_url)
-    open_tab(page, "Inspect")
+    open_app(page, app_url, tab="Inspect")
     expect(page.locator(".st-key-inspect_model_box")).to_contain_text("Showing the default model")
     page.wait_for_function(f"(a) => ({TRACE_LENGTH})(a) > 0", arg=["points_map", 3])
     page.locator(".st-key-points_map").scroll_into_view_if_needed()
@@ -125,8 +123,7 @@ def choose_a_file_and_keep_it_across_reruns(page: Page, app_url, tmp_path):
     model = TrainedModel(net, np.arange(10), mlp.TrainConfig(hidden_layer_sizes=(16,)))
     path = tmp_path / "tiny.npz"
     path.write_bytes(mlp.model_to_bytes(model))
-    open_app(page, app_url)
-    open_tab(page, "Inspect")
+    open_app(page, app_url, tab="Inspect")
     page.locator(".st-key-model_file input[type='file']").set_input_files(str(path))
     expect(page.locator(".st-key-inspect_model_box")).to_contain_text("Showing File tiny.npz", timeout=20_000)
     wait_for_app(page)

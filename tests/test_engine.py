@@ -332,7 +332,10 @@ def test_default_configuration_reaches_98_percent_held_out(trained_preset, digit
     assert median >= 0.98, accs
 
 
+# The two recipes with re-rendered copies build the very same copies (mlp.augment.augment_shared):
+# on one pytest-xdist worker the second reuses them.
 @pytest.mark.slow
+@pytest.mark.xdist_group("augmented_presets")
 def test_best_configuration_reaches_98_5_percent_held_out(trained_preset, digits):
     # One seed: with its eight re-rendered copies of every digit a run takes ~10 s of CPU, too
     # long to repeat in the suite. The median over seeds 0-4 (99.1%) is in docs/benchmarks.md.
@@ -341,6 +344,7 @@ def test_best_configuration_reaches_98_5_percent_held_out(trained_preset, digits
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("augmented_presets")
 def test_the_drawing_preset_keeps_98_percent_held_out(trained_preset, digits):
     # What the shipped default model's members are trained with (scripts/build_default_model.py).
     assert PRESETS["drawing"].augment > 0
